@@ -1,0 +1,95 @@
+//! Build script: compiles `runtime-obj` into the one relocatable `runtime.o` that `rtlink`
+//! embeds and links first into every program.
+//!
+//! Invariants:
+//! - The runtime is always built optimised with fat LTO, whatever profile builds the CLI: at
+//!   opt-level 0 rustc skips LTO and leaves `rust_eh_personality`, `memcmp` and `bcmp` undefined.
+//! - The rustc call ignores the caller's `RUSTFLAGS`, and every path that could leak into the
+//!   object is remapped, so two builds give byte-identical `runtime.o` files.
+//! - `ld -r` keeps only what the roots reach; the result's only undefined symbol is `main`
+//!   (the integration tests check this with `nm -u`).
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Symbols the merged object must keep: the entry chain, the bootstrap data and the C API.
+const ROOTS: &[&str] = &["_rt0_amd64_linux", "mainPC"];
+
+fn main() {
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let rt = manifest.join("runtime-obj");
+    for dir in [
+        "runtime-obj/src",
+        "runtime-obj/asm",
+        "runtime-obj/include",
+        "linker-scripts",
+    ] {
+        println!("cargo:rerun-if-changed={dir}");
+    }
+
+    let lib = out.join("librtlink_runtime.a");
+    compile_rust(&rt, &lib);
+    let asm = assemble(&rt, &out);
+    merge(&lib, &asm, &out.join("runtime.o"));
+}
+
+/// Compiles the runtime crate into a static library with the fixed, optimised recipe.
+fn compile_rust(rt: &Path, lib: &Path) {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let remap = format!("--remap-path-prefix={}=runtime-obj", rt.display());
+    run(Command::new(rustc)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .args([
+            "--edition=2021",
+            "--crate-type=staticlib",
+            "--crate-name=rtlink_runtime",
+            "--target=x86_64-unknown-linux-gnu",
+            "-Cpanic=abort",
+            "-Copt-level=2",
+            "-Clto=fat",
+            "-Ccodegen-units=1",
+            "-Crelocation-model=static",
+            "-Cdebuginfo=0",
+            "-Cforce-frame-pointers=yes",
+            &remap,
+            "-o",
+        ])
+        .arg(lib)
+        .arg(rt.join("src/lib.rs")));
+}
+
+/// Assembles the `.S` files (rt0 and the context switch) with the C compiler.
+fn assemble(rt: &Path, out: &Path) -> Vec<PathBuf> {
+    let mut build = cc::Build::new();
+    build
+        .cargo_metadata(false)
+        .debug(false)
+        .pic(false)
+        .target("x86_64-unknown-linux-gnu")
+        .host("x86_64-unknown-linux-gnu")
+        .opt_level(2)
+        .out_dir(out)
+        .flag(format!("-ffile-prefix-map={}=runtime-obj", rt.display()));
+    for f in ["rt0_linux_amd64.S", "asm_amd64.S"] {
+        build.file(rt.join("asm").join(f));
+    }
+    build.compile_intermediates()
+}
+
+/// Merges the Rust library and the assembled objects into one relocatable object.
+fn merge(lib: &Path, asm: &[PathBuf], out: &Path) {
+    let mut ld = Command::new("ld");
+    ld.args(["-r", "-m", "elf_x86_64", "--build-id=none", "-o"]).arg(out);
+    for root in ROOTS {
+        ld.arg("-u").arg(root);
+    }
+    ld.args(asm).arg(lib);
+    run(&mut ld);
+}
+
+fn run(cmd: &mut Command) {
+    let status = cmd.status().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(status.success(), "{cmd:?} failed with {status}");
+}

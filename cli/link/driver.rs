@@ -1,0 +1,138 @@
+//! Runs the external linker: the embedded runtime object first, then the user's inputs, with
+//! the embedded linker script, into a temporary file that replaces the output only on success.
+//!
+//! The runtime object and the script are written to a private temporary directory for the
+//! linker to read; for `--amd64 v2..v4` a tiny generated object defines `runtime_goamd64`, which
+//! overrides the runtime's weak default of 1 and makes the program check the CPU at start.
+use std::ffi::OsString;
+use std::io::ErrorKind;
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use object::write::{Object, StandardSection, Symbol, SymbolSection};
+use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
+
+use super::{output, BuildArgs};
+use crate::embedded;
+
+/// x86-64 microarchitecture levels (psABI v1..v4, Go's GOAMD64).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub enum Level {
+    V1,
+    V2,
+    V3,
+    V4,
+}
+
+impl Level {
+    pub fn number(self) -> u8 {
+        self as u8 + 1
+    }
+}
+
+/// An object defining `runtime_goamd64 = level` in read-only data.
+fn level_object(level: Level) -> Result<Vec<u8>> {
+    let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+    let section = obj.section_id(StandardSection::ReadOnlyData);
+    let offset = obj.append_section_data(section, &[level.number()], 1);
+    obj.add_symbol(Symbol {
+        name: b"runtime_goamd64".to_vec(),
+        value: offset,
+        size: 1,
+        kind: SymbolKind::Data,
+        scope: SymbolScope::Linkage,
+        weak: false,
+        section: SymbolSection::Section(section),
+        flags: SymbolFlags::None,
+    });
+    Ok(obj.write()?)
+}
+
+pub fn link(args: &BuildArgs) -> Result<()> {
+    let work = tempfile::Builder::new()
+        .prefix("rtlink-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let rt = work.path().join("rtlink_runtime.o");
+    let script = work.path().join("rtlink_amd64_linux.ld");
+    std::fs::write(&rt, embedded::RUNTIME_O).context("cannot write the runtime object")?;
+    std::fs::write(&script, embedded::LINKER_SCRIPT).context("cannot write the linker script")?;
+    let mut objects = vec![rt];
+    if args.amd64 != Level::V1 {
+        let lvl = work.path().join("rtlink_goamd64.o");
+        std::fs::write(&lvl, level_object(args.amd64)?).context("cannot write the level object")?;
+        objects.push(lvl);
+    }
+
+    let out = output::Pending::new(&args.output)?;
+    let mut cmd = Command::new(&args.ld);
+    cmd.args(["-static", "-nostdlib", "-m", "elf_x86_64", "-z", "noexecstack", "-T"])
+        .arg(&script);
+    cmd.arg("-o").arg(out.path());
+    cmd.args(&objects).args(&args.inputs);
+    if args.verbose {
+        eprintln!("{}", shell_words(&cmd));
+    }
+    let status = match cmd.status() {
+        Ok(s) => s,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            bail!(
+                "linker '{}' not found (install binutils, or choose another with --ld)",
+                args.ld
+            )
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot run linker '{}'", args.ld)),
+    };
+    if !status.success() {
+        bail!(
+            "link failed: {} exited with {}; {} was not written",
+            args.ld,
+            status,
+            args.output.display()
+        );
+    }
+    out.commit()
+}
+
+/// The command as a shell would need it typed.
+fn shell_words(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program().to_owned())
+        .chain(cmd.get_args().map(OsString::from))
+        .map(|a| quote(Path::new(&a)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn quote(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    if !s.is_empty()
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_./=,:+@%".contains(&c))
+    {
+        s.into_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote(Path::new("a/b.o")), "a/b.o");
+        assert_eq!(quote(Path::new("my file.o")), "'my file.o'");
+        assert_eq!(quote(Path::new("it's")), r"'it'\''s'");
+    }
+
+    #[test]
+    fn level_object_defines_the_symbol() {
+        use object::{Object as _, ObjectSymbol as _};
+        let data = level_object(Level::V3).unwrap();
+        let f = object::File::parse(&*data).unwrap();
+        let sym = f.symbols().find(|s| s.name() == Ok("runtime_goamd64")).unwrap();
+        assert!(sym.is_global() && !sym.is_weak() && sym.is_definition());
+    }
+}

@@ -1,0 +1,85 @@
+//! `rtlink`: links self-bootstrapping static x86-64 Linux executables and inspects ELF files.
+//!
+//! The front end only parses arguments and reports errors: every failure comes back as an
+//! `anyhow::Error`, is printed once as `rtlink: <message>` and exits with status 1. Nothing
+//! here panics on user input.
+mod cflags;
+mod embedded;
+mod inspect;
+mod link;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "rtlink",
+    version,
+    about = "Link self-bootstrapping static x86-64 Linux executables, and inspect ELF files",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Link objects and archives after the embedded runtime into a static executable.
+    Build(link::BuildArgs),
+    /// Show an ELF file's entry point, bootstrap chain and symbols.
+    Inspect(inspect::InspectArgs),
+    /// Write the embedded runtime object (and optionally the linker script and header).
+    Runtime(RuntimeArgs),
+    /// Print the compiler flags that code linked by rtlink is compiled with.
+    Cflags(cflags::CflagsArgs),
+    /// Print rtlink's version.
+    Version,
+}
+
+#[derive(clap::Args)]
+struct RuntimeArgs {
+    /// Where to write runtime.o.
+    #[arg(short = 'o', value_name = "FILE")]
+    output: PathBuf,
+    /// Also write the linker script here.
+    #[arg(long, value_name = "FILE")]
+    script: Option<PathBuf>,
+    /// Also write rtlink.h here.
+    #[arg(long, value_name = "FILE")]
+    header: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Build(args) => link::build(&args),
+        Cmd::Inspect(args) => inspect::run(&args),
+        Cmd::Runtime(args) => write_runtime(&args),
+        Cmd::Cflags(args) => cflags::run(&args),
+        Cmd::Version => {
+            println!("rtlink {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rtlink: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn write_runtime(args: &RuntimeArgs) -> anyhow::Result<()> {
+    link::output::write_atomically(&args.output, embedded::RUNTIME_O)?;
+    if let Some(script) = &args.script {
+        link::output::write_atomically(script, embedded::LINKER_SCRIPT.as_bytes())?;
+    }
+    if let Some(header) = &args.header {
+        link::output::write_atomically(header, embedded::HEADER.as_bytes())?;
+    }
+    Ok(())
+}

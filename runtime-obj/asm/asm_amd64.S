@@ -1,0 +1,211 @@
+/*
+ * asm_amd64.S: the parts of the runtime that cannot be written in Rust.
+ *
+ * - runtime_rt0_go: aligns the OS stack, lets Rust carve g0 and set up TLS, then calls the
+ *   bootstrap stages in Go's order. It never returns.
+ * - runtime_gogo / runtime_mcall / runtime_goexit: the goroutine context switch. A Gobuf holds
+ *   exactly the System V callee-saved state: rsp, the resume pc, rbp, rbx, r12-r15, the MXCSR
+ *   control bits and the x87 control word. Everything else is caller-saved, so a switch that
+ *   happens at a call boundary needs nothing more.
+ * - runtime_sigreturn: the signal restorer; rt_printf: the variadic entry of the printf family.
+ * - mainPC and the init/fini array markers.
+ *
+ * The struct offsets below must match runtime2.rs; runtime_asm_offsets publishes them and
+ * runtime_check compares each with the Rust layout at start-up, so a mismatch is a throw, not a
+ * silent corruption.
+ */
+#define TLS_G		0x38	/* %fs:TLS_G holds the current g (see tls.rs) */
+#define G_STACK_LO	0
+#define G_STACK_HI	8
+#define G_M		32
+#define G_SCHED		40
+#define BUF_SP		0
+#define BUF_PC		8
+#define BUF_BP		16
+#define BUF_RBX		24
+#define BUF_R12		32
+#define BUF_R13		40
+#define BUF_R14		48
+#define BUF_R15		56
+#define BUF_MXCSR	64
+#define BUF_FCW		68
+#define M_G0		0
+
+	.text
+
+/* runtime_rt0_go(argc %rdi, argv %rsi): never returns. */
+	.globl runtime_rt0_go
+	.type runtime_rt0_go,@function
+runtime_rt0_go:
+	movq	%rdi, %r12		/* argc: callee-saved across the stage calls */
+	movq	%rsi, %r13		/* argv */
+	andq	$~15, %rsp		/* 16-byte alignment for the calls below */
+	xorl	%ebp, %ebp		/* terminate the frame-pointer chain */
+	movq	%rsp, %rdx		/* g0.stack.hi */
+	call	runtime_rt0_go1		/* carve g0, CPU check, TLS, bind g0/m0 */
+	call	runtime_check
+	movq	%r12, %rdi
+	movq	%r13, %rsi
+	call	runtime_args
+	call	runtime_osinit
+	call	runtime_schedinit
+	movq	mainPC(%rip), %rdi	/* the first goroutine starts at *mainPC */
+	xorl	%esi, %esi
+	call	runtime_newproc
+	call	runtime_mstart
+	ud2				/* mstart never returns */
+	.size runtime_rt0_go, .-runtime_rt0_go
+
+/* runtime_gogo(buf *Gobuf): restore the context in buf and jump to its pc. */
+	.globl runtime_gogo
+	.type runtime_gogo,@function
+runtime_gogo:
+	movq	BUF_SP(%rdi), %rsp
+	movq	BUF_BP(%rdi), %rbp
+	movq	BUF_RBX(%rdi), %rbx
+	movq	BUF_R12(%rdi), %r12
+	movq	BUF_R13(%rdi), %r13
+	movq	BUF_R14(%rdi), %r14
+	movq	BUF_R15(%rdi), %r15
+	ldmxcsr	BUF_MXCSR(%rdi)
+	fldcw	BUF_FCW(%rdi)
+	jmp	*BUF_PC(%rdi)
+	.size runtime_gogo, .-runtime_gogo
+
+/*
+ * runtime_mcall(fn func(*G)): save the caller's context in g.sched so that gogo resumes it as
+ * if mcall had returned, switch to g0's stack and call fn(g). fn must not return.
+ */
+	.globl runtime_mcall
+	.type runtime_mcall,@function
+runtime_mcall:
+	movq	%rdi, %r8		/* fn */
+	movq	%fs:TLS_G, %rax		/* g */
+	movq	0(%rsp), %rcx		/* the caller's resume pc */
+	leaq	8(%rsp), %rdx		/* the caller's sp after the return */
+	movq	%rdx, G_SCHED+BUF_SP(%rax)
+	movq	%rcx, G_SCHED+BUF_PC(%rax)
+	movq	%rbp, G_SCHED+BUF_BP(%rax)
+	movq	%rbx, G_SCHED+BUF_RBX(%rax)
+	movq	%r12, G_SCHED+BUF_R12(%rax)
+	movq	%r13, G_SCHED+BUF_R13(%rax)
+	movq	%r14, G_SCHED+BUF_R14(%rax)
+	movq	%r15, G_SCHED+BUF_R15(%rax)
+	stmxcsr	G_SCHED+BUF_MXCSR(%rax)
+	fnstcw	G_SCHED+BUF_FCW(%rax)
+	movq	G_M(%rax), %rsi
+	movq	M_G0(%rsi), %rsi	/* g0 */
+	cmpq	%rsi, %rax
+	je	1f			/* mcall on g0 is a runtime bug */
+	movq	%rsi, %fs:TLS_G		/* g = g0 */
+	movq	G_SCHED+BUF_SP(%rsi), %rsp
+	xorl	%ebp, %ebp
+	movq	%rax, %rdi
+	call	*%r8
+	ud2				/* fn returned */
+1:	call	runtime_badmcall
+	ud2
+	.size runtime_mcall, .-runtime_mcall
+
+/*
+ * runtime_goexit: the bottom frame of every goroutine. newproc points a new g's pc here with
+ * r12 = arg and r13 = fn on an aligned, empty stack; when fn returns the goroutine ends.
+ */
+	.globl runtime_goexit
+	.type runtime_goexit,@function
+runtime_goexit:
+	movq	%r12, %rdi
+	call	*%r13
+	call	runtime_goexit1
+	ud2
+	.size runtime_goexit, .-runtime_goexit
+
+/* runtime_sigreturn: sa_restorer for every handler the runtime installs. */
+	.globl runtime_sigreturn
+	.type runtime_sigreturn,@function
+runtime_sigreturn:
+	movl	$15, %eax		/* rt_sigreturn */
+	syscall
+	ud2
+	.size runtime_sigreturn, .-runtime_sigreturn
+
+/*
+ * rt_printf(fmt, ...): builds a System V va_list over the register arguments and the caller's
+ * stack arguments and hands it to rt_vprintf. Only integer and pointer arguments exist in the
+ * supported conversions, so fp_offset starts past the vector save area (176).
+ */
+	.globl rt_printf
+	.type rt_printf,@function
+rt_printf:
+	pushq	%rbp
+	movq	%rsp, %rbp
+	subq	$80, %rsp		/* 48-byte register save area + 24-byte va_list, aligned */
+	movq	%rdi, 0(%rsp)
+	movq	%rsi, 8(%rsp)
+	movq	%rdx, 16(%rsp)
+	movq	%rcx, 24(%rsp)
+	movq	%r8, 32(%rsp)
+	movq	%r9, 40(%rsp)
+	movl	$8, 48(%rsp)		/* gp_offset: fmt is taken */
+	movl	$176, 52(%rsp)		/* fp_offset: no vector registers */
+	leaq	16(%rbp), %rax
+	movq	%rax, 56(%rsp)		/* overflow_arg_area */
+	movq	%rsp, 64(%rsp)		/* reg_save_area */
+	leaq	48(%rsp), %rsi
+	call	rt_vprintf
+	leave
+	ret
+	.size rt_printf, .-rt_printf
+
+/* The offsets above, for runtime_check. Order: see runtime2.rs AsmOffsets. */
+	.section .rodata.runtime_asm_offsets,"a",@progbits
+	.balign 8
+	.globl runtime_asm_offsets
+	.type runtime_asm_offsets,@object
+runtime_asm_offsets:
+	.quad TLS_G, G_STACK_LO, G_STACK_HI, G_M, G_SCHED, BUF_SP, BUF_PC, BUF_BP, BUF_RBX
+	.quad BUF_R12, BUF_R13, BUF_R14, BUF_R15, BUF_MXCSR, BUF_FCW, M_G0
+	.size runtime_asm_offsets, .-runtime_asm_offsets
+
+/* mainPC: read-only, holds the address the first goroutine starts at (Go: runtime·mainPC). */
+	.section .rodata.mainPC,"a",@progbits
+	.balign 8
+	.globl mainPC
+	.type mainPC,@object
+mainPC:
+	.quad runtime_main
+	.size mainPC, 8
+
+/*
+ * runtime_goamd64: the microarchitecture level the program's code was compiled for. Weak, so
+ * that `rtlink build --amd64 vN` can supply a strong definition in an object of its own.
+ */
+	.section .rodata.runtime_goamd64,"a",@progbits
+	.weak runtime_goamd64
+	.type runtime_goamd64,@object
+runtime_goamd64:
+	.byte 1
+	.size runtime_goamd64, 1
+
+/*
+ * Markers around the init/fini arrays. The linker script puts each .begin section before and
+ * each .end section after the arrays' input sections, so the runtime finds the arrays without
+ * any symbol the linker has to provide.
+ */
+	.macro MARK sect, type, sym
+	.section \sect,"aw",\type
+	.balign 8
+	.globl \sym
+	.type \sym,@object
+\sym:
+	.size \sym, 0
+	.endm
+
+	MARK .rtlink.preinit_array.begin, @preinit_array, runtime_preinit_array_start
+	MARK .rtlink.preinit_array.end, @preinit_array, runtime_preinit_array_end
+	MARK .rtlink.init_array.begin, @init_array, runtime_init_array_start
+	MARK .rtlink.init_array.end, @init_array, runtime_init_array_end
+	MARK .rtlink.fini_array.begin, @fini_array, runtime_fini_array_start
+	MARK .rtlink.fini_array.end, @fini_array, runtime_fini_array_end
+
+	.section .note.GNU-stack,"",@progbits

@@ -1,0 +1,90 @@
+/*
+ * rtlink.h - the C API of the rtlink runtime.
+ *
+ * Programs linked with `rtlink build` start in the runtime, not in main: the runtime sets up
+ * g0/m0, TLS, the scheduler and the first goroutine, runs the program's constructors, then
+ * calls main(argc, argv, envp) on that goroutine and exits with its return value. There is no
+ * libc: this header is what the runtime offers. Compile with the flags `rtlink cflags` prints
+ * (freestanding, frame pointers kept for crash reports).
+ *
+ * Goroutines on this version of the runtime run cooperatively on one thread: a goroutine runs
+ * until it returns or calls rt_gosched(). main returning ends the process whether or not other
+ * goroutines have finished.
+ *
+ * Thread safety: every function here may be called from any goroutine.
+ */
+#ifndef RTLINK_H
+#define RTLINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- output ---- */
+
+/* Writes all n bytes of buf to fd (retrying short writes and EINTR).
+ * Returns n, or -1 if the kernel reported an error. */
+long rt_write(int fd, const void *buf, size_t n);
+
+/* Writes the NUL-terminated string s to stdout. Returns its length, or -1. */
+long rt_print(const char *s);
+
+/* printf to stdout. Conversions: %d %i %u %x %X %p %s %c %%, flags '-' and '0', a width,
+ * a precision (.N: minimum digits, or at most N bytes of a %s), length modifiers hh h l ll z j t.
+ * No floating point. Returns the number of bytes written. */
+int rt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int rt_vprintf(const char *fmt, __builtin_va_list ap);
+
+/* ---- the program ---- */
+
+/* Runs the .fini_array functions (destructors), once, and exits the process with code & 0xff. */
+__attribute__((noreturn)) void rt_exit(int code);
+
+/* The program's argv; if argc is not NULL, *argc receives the argument count. */
+char **rt_args(int *argc);
+
+/* The value of environment variable name, or NULL if it is not set. */
+const char *rt_getenv(const char *name);
+
+/* CPUs this process may run on at start-up (its affinity mask: `taskset -c 0` gives 1). */
+int rt_ncpu(void);
+
+/* The number of Ps (GOMAXPROCS): the GOMAXPROCS environment variable when it is a positive
+ * integer, else min(ncpu, max(2, ceil(cgroup CPU quota))). */
+int rt_gomaxprocs(void);
+
+/* The cgroup CPU limit of the process in thousandths of a CPU (1500 = 1.5 CPUs), or -1 if
+ * there is none. Read from the cgroup files on first call and cached. */
+int64_t rt_cpuquota(void);
+
+/* The system page size in bytes. */
+long rt_pagesize(void);
+
+/* ---- time ---- */
+
+/* Monotonic time in nanoseconds (vDSO clock_gettime; a system call if there is no vDSO). */
+int64_t rt_nanotime(void);
+
+/* ---- goroutines ---- */
+
+/* Starts a goroutine that runs fn(arg) on a stack of its own (256 KiB, with a guard page
+ * below it). It becomes the next goroutine to run when the caller yields. */
+void rt_go(void (*fn)(void *), void *arg);
+
+/* Yields: the calling goroutine goes behind every other runnable goroutine. */
+void rt_gosched(void);
+
+/* The calling goroutine's id; the goroutine running main is 1. */
+int64_t rt_goid(void);
+
+/* The runtime also defines memcpy, memmove, memset, memcmp, bcmp, strlen and
+ * __stack_chk_fail, which compilers may call on their own. */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RTLINK_H */

@@ -1,0 +1,52 @@
+//! rtlink's runtime: the code that runs before, around and after the user's `main`.
+//!
+//! It is linked first into every rtlink program as one relocatable object whose only undefined
+//! symbol is `main`. The entry (`_rt0_amd64_linux`, asm) reaches `runtime_rt0_go`, which runs
+//! the bootstrap stages in Go's order (DESIGN §3): rt0_go, check, args, osinit, schedinit,
+//! newproc(*mainPC), mstart -> schedule -> runtime_main -> main.
+//!
+//! Invariants kept crate-wide:
+//! - `#![no_std]`, no dependencies, no allocation before `mallocinit`, no `core::fmt` (it would
+//!   triple the size of a hello world); output goes through `print::Buf`.
+//! - Nothing touches `%fs` before `tls::setup_m0` has set it.
+//! - The exported C symbols (`memcpy`, `rt_*`, `runtime_*` entry points) exist only when not
+//!   testing, so `cargo test` links this crate into an ordinary host test binary and checks the
+//!   pure logic (auxv, cgroup, run queues, GODEBUG, printf, CPU levels) there.
+#![cfg_attr(not(test), no_std)]
+
+pub mod cgroup;
+pub mod cpu;
+pub mod elf;
+pub mod global;
+pub mod lock_futex;
+pub mod malloc;
+pub mod os_linux;
+pub mod print;
+pub mod printf;
+pub mod rand;
+pub mod runq;
+pub mod runtime1;
+pub mod runtime2;
+pub mod sys_linux;
+pub mod tls;
+pub mod trace;
+pub mod vdso;
+
+#[cfg(not(test))]
+mod mem;
+#[cfg(not(test))]
+mod proc;
+#[cfg(not(test))]
+mod rt0;
+#[cfg(not(test))]
+mod signal;
+#[cfg(not(test))]
+mod stack;
+#[cfg(not(test))]
+mod symtab;
+
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    print::throw("runtime panic")
+}

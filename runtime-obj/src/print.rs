@@ -1,0 +1,218 @@
+//! Runtime output without `core::fmt`: a fixed line buffer, `throw`, and the C API's
+//! `rt_write`/`rt_print`.
+//!
+//! `Buf` never allocates and never fails: what does not fit in its 512 bytes is dropped, so a
+//! runtime message can be built anywhere, including in a signal handler. Writes go straight to
+//! the fd with `write(2)`, retried on EINTR and short writes.
+use crate::sys_linux;
+
+pub const BUF_CAP: usize = 512;
+
+pub struct Buf {
+    data: [u8; BUF_CAP],
+    len: usize,
+}
+
+impl Default for Buf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Buf {
+    pub const fn new() -> Self {
+        Buf {
+            data: [0; BUF_CAP],
+            len: 0,
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.data[..self.len]
+    }
+
+    pub fn bytes(&mut self, s: &[u8]) -> &mut Self {
+        let n = s.len().min(BUF_CAP - self.len);
+        self.data[self.len..self.len + n].copy_from_slice(&s[..n]);
+        self.len += n;
+        self
+    }
+
+    pub fn str(&mut self, s: &str) -> &mut Self {
+        self.bytes(s.as_bytes())
+    }
+
+    pub fn byte(&mut self, c: u8) -> &mut Self {
+        self.bytes(&[c])
+    }
+
+    /// Unsigned decimal.
+    pub fn u64(&mut self, v: u64) -> &mut Self {
+        let mut tmp = [0u8; 20];
+        let n = fmt_u64(v, 10, false, &mut tmp);
+        self.bytes(&tmp[20 - n..])
+    }
+
+    /// Signed decimal.
+    pub fn i64(&mut self, v: i64) -> &mut Self {
+        if v < 0 {
+            self.byte(b'-');
+        }
+        self.u64(v.unsigned_abs())
+    }
+
+    /// `0x`-prefixed lower-case hexadecimal.
+    pub fn hex(&mut self, v: u64) -> &mut Self {
+        let mut tmp = [0u8; 20];
+        let n = fmt_u64(v, 16, false, &mut tmp);
+        self.str("0x").bytes(&tmp[20 - n..])
+    }
+
+    /// Nanoseconds as milliseconds with three decimals, the unit of Go's inittrace.
+    pub fn ms(&mut self, ns: i64) -> &mut Self {
+        let us = ns.max(0) as u64 / 1000;
+        self.u64(us / 1000).byte(b'.');
+        let frac = us % 1000;
+        self.byte(b'0' + (frac / 100) as u8)
+            .byte(b'0' + (frac / 10 % 10) as u8)
+            .byte(b'0' + (frac % 10) as u8)
+    }
+
+    /// Thousandths as a decimal: 1500 -> `1.5`, 2000 -> `2`.
+    pub fn milli(&mut self, m: u64) -> &mut Self {
+        self.u64(m / 1000);
+        let mut frac = m % 1000;
+        if frac != 0 {
+            self.byte(b'.');
+            let mut div = 100;
+            while frac != 0 {
+                self.byte(b'0' + (frac / div) as u8);
+                frac %= div;
+                div /= 10;
+            }
+        }
+        self
+    }
+
+    /// A byte count in KiB.
+    pub fn kib(&mut self, bytes: usize) -> &mut Self {
+        self.u64((bytes >> 10) as u64).str(" KiB")
+    }
+
+    /// `[lo, hi)` in hexadecimal.
+    pub fn range(&mut self, lo: usize, hi: usize) -> &mut Self {
+        self.byte(b'[').hex(lo as u64).str(", ").hex(hi as u64).byte(b')')
+    }
+
+    pub fn flush(&mut self, fd: i32) {
+        write_all(fd, self.as_bytes());
+        self.len = 0;
+    }
+}
+
+/// Formats `v` in `base` right-aligned into `out`; returns the number of digits used.
+pub fn fmt_u64(mut v: u64, base: u64, upper: bool, out: &mut [u8; 20]) -> usize {
+    let digits: &[u8; 16] = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    let mut i = out.len();
+    loop {
+        i -= 1;
+        out[i] = digits[(v % base) as usize];
+        v /= base;
+        if v == 0 {
+            return out.len() - i;
+        }
+    }
+}
+
+/// Writes all of `s`, retrying short writes and EINTR. Returns false on any other error.
+pub fn write_all(fd: i32, s: &[u8]) -> bool {
+    let mut off = 0;
+    while off < s.len() {
+        // SAFETY: `s[off..]` is a live slice, readable for its length.
+        let n = unsafe { sys_linux::write(fd, s[off..].as_ptr(), s.len() - off) };
+        if n == -sys_linux::EINTR {
+            continue;
+        }
+        if n <= 0 {
+            return false;
+        }
+        off += n as usize;
+    }
+    true
+}
+
+/// Go's `throw`: `fatal error: msg` on stderr, exit status 2.
+#[cold]
+pub fn throw(msg: &str) -> ! {
+    Buf::new().str("fatal error: ").str(msg).byte(b'\n').flush(2);
+    sys_linux::exit_group(2)
+}
+
+/// C API: writes all `n` bytes of `buf` to `fd`. Returns `n`, or -1 on error.
+///
+/// # Safety
+/// `buf` must be readable for `n` bytes.
+#[cfg(not(test))]
+#[no_mangle]
+pub unsafe extern "C" fn rt_write(fd: i32, buf: *const u8, n: usize) -> isize {
+    if n == 0 {
+        return 0;
+    }
+    // SAFETY: the caller guarantees `buf` is readable for `n` bytes.
+    let s = unsafe { core::slice::from_raw_parts(buf, n) };
+    if write_all(fd, s) {
+        n as isize
+    } else {
+        -1
+    }
+}
+
+/// C API: writes the NUL-terminated string `s` to stdout. Returns its length, or -1.
+///
+/// # Safety
+/// `s` must point to a NUL-terminated string.
+#[cfg(not(test))]
+#[no_mangle]
+pub unsafe extern "C" fn rt_print(s: *const u8) -> isize {
+    // SAFETY: the caller guarantees a NUL-terminated string; strlen finds its end.
+    unsafe { rt_write(1, s, crate::mem::strlen(s)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_ms() {
+        let mut b = Buf::new();
+        b.milli(1500)
+            .byte(b' ')
+            .milli(2000)
+            .byte(b' ')
+            .milli(1005)
+            .byte(b' ')
+            .u64(0)
+            .byte(b' ')
+            .i64(-42)
+            .byte(b' ')
+            .hex(0x401234)
+            .byte(b' ')
+            .ms(41_500)
+            .byte(b' ')
+            .ms(1_234_567_890);
+        assert_eq!(b.as_bytes(), b"1.5 2 1.005 0 -42 0x401234 0.041 1234.567");
+    }
+
+    #[test]
+    fn overflow_is_truncated_not_fatal() {
+        let mut b = Buf::new();
+        for _ in 0..100 {
+            b.str("0123456789");
+        }
+        assert_eq!(b.as_bytes().len(), BUF_CAP);
+    }
+}

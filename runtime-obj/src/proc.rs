@@ -1,0 +1,618 @@
+//! The scheduler and the last bootstrap stages (Go: proc.go): schedinit, procresize, newproc,
+//! mstart, schedule, goexit, and runtime_main, which runs the program.
+//!
+//! Invariants:
+//! - Everything runs on m0 for now; a G runs until it returns or calls `rt_gosched`
+//!   (cooperative). Scheduling decisions go through the same per-P and global run queues the
+//!   multi-M scheduler will use.
+//! - `schedule` runs on g0's stack and never returns: it picks a G and `gogo`s into it.
+//!   `mcall` is the only way from a G back to g0, and it saves the G's context first.
+//! - A dead G keeps its default-size stack on the free list for the next `rt_go`.
+//! - The first goroutine starts at `*mainPC` (runtime_main), never at `main`.
+use core::arch::asm;
+use core::ptr::null_mut;
+use core::sync::atomic::Ordering::Relaxed;
+
+use crate::os_linux::{ncpu, OS};
+use crate::print::{throw, Buf};
+use crate::runtime1::{cstr_bytes, parse_procs, ARGS, DEBUG, ENV};
+use crate::runtime2::*;
+use crate::stack::{stackalloc, stackfree, DEFAULT_STACK, STACKS};
+use crate::sys_linux;
+use crate::tls::{getg, setg};
+use crate::{cgroup, malloc, rand, signal, stack, trace};
+
+extern "C" {
+    fn main(argc: i32, argv: *const *const u8, envp: *const *const u8) -> i32;
+    fn runtime_gogo(buf: *const Gobuf) -> !;
+    fn runtime_mcall(f: extern "C" fn(*mut G) -> !);
+    fn runtime_goexit();
+    static runtime_preinit_array_start: u8;
+    static runtime_preinit_array_end: u8;
+    static runtime_init_array_start: u8;
+    static runtime_init_array_end: u8;
+    static runtime_fini_array_start: u8;
+    static runtime_fini_array_end: u8;
+}
+
+/// The address of a linker-placed marker, as a plain integer. Taken in asm so the compiler
+/// attaches no object (and no object size) to it: the arrays lie *between* two markers, which
+/// no Rust pointer to either marker could legally reach.
+macro_rules! marker {
+    ($sym:ident) => {{
+        let a: usize;
+        // SAFETY: lea only computes the symbol's address.
+        unsafe { asm!("lea {}, [rip + {}]", out(reg) a, sym $sym, options(nomem, nostack, preserves_flags)) };
+        a
+    }};
+}
+
+/// GOMAXPROCS values above this are capped (each P costs about 2 KiB).
+const MAX_PROCS: u32 = 1024;
+
+fn sched() -> *mut Sched {
+    SCHED.get()
+}
+
+fn getm() -> *mut M {
+    // SAFETY: every G the scheduler runs, and g0, has its m set before it runs.
+    unsafe { (*getg()).m }
+}
+
+/// Go's schedinit, with each step traced.
+#[no_mangle]
+pub extern "C" fn runtime_schedinit() {
+    let all = trace::start();
+    let m0 = runtime_m0.get();
+
+    let t = trace::start();
+    let main_stack = stack::stackinit();
+    trace::done("stackinit", t, |b| {
+        b.str("main stack=")
+            .kib(main_stack)
+            .str(" (RLIMIT_STACK) goroutine stack=")
+            .kib(DEFAULT_STACK);
+    });
+
+    let t = trace::start();
+    // SAFETY: AT_RANDOM points to 16 kernel-provided bytes (args checked it is present).
+    let seed = unsafe { rand::randinit(checked_random()) };
+    trace::done("randinit", t, |b| {
+        b.str("seed=").hex(seed).str(" (AT_RANDOM)");
+    });
+
+    let t = trace::start();
+    let arena = malloc::mallocinit();
+    trace::done("mallocinit", t, |b| {
+        b.str("arena=")
+            .range(arena, arena + malloc::ARENA_RESERVE)
+            .str(" reserved ")
+            .kib(malloc::ARENA_RESERVE);
+    });
+
+    let t = trace::start();
+    mcommoninit(m0);
+    trace::done("mcommoninit", t, |b| {
+        b.str("m0 id=0 mcount=1");
+    });
+
+    let t = trace::start();
+    let mask = signal::sigsave(m0);
+    trace::done("sigsave", t, |b| {
+        b.str("sigmask=").hex(mask);
+    });
+
+    let t = trace::start();
+    let secure = secure();
+    trace::done("secure", t, |b| {
+        b.str(if secure {
+            "AT_SECURE=1: GODEBUG ignored"
+        } else {
+            "AT_SECURE=0"
+        });
+    });
+
+    let t = trace::start();
+    let reopened = checkfds();
+    trace::done("checkfds", t, |b| {
+        b.str("closed=");
+        if reopened == 0 {
+            b.str("none");
+        }
+        for fd in 0..3 {
+            if reopened & (1 << fd) != 0 {
+                b.u64(fd).str(" ");
+            }
+        }
+        if reopened != 0 {
+            b.str("(reopened on /dev/null)");
+        }
+    });
+
+    let t = trace::start();
+    let (procs, why) = decide_procs();
+    procresize(procs);
+    trace::done("procresize", t, |b| {
+        b.str("procs=").u64(procs.into()).str(" (");
+        why.describe(b);
+        b.str(")");
+    });
+
+    trace::done("schedinit", all, |b| {
+        b.str("gomaxprocs=").u64(procs.into());
+    });
+}
+
+fn checked_random() -> usize {
+    // SAFETY: OS.auxv was filled by runtime_args.
+    let r = unsafe { (*OS.get()).auxv.random };
+    if r == 0 {
+        throw("args: no AT_RANDOM in the auxiliary vector");
+    }
+    r
+}
+
+/// Go's mcommoninit: numbers the M, seeds its random state and links it into allm.
+fn mcommoninit(mp: *mut M) {
+    // SAFETY: on m0 during the bootstrap, the only thread; sched.lock guards allm later.
+    unsafe {
+        let s = &mut *sched();
+        s.lock.lock();
+        (*mp).id = s.mnext;
+        s.mnext += 1;
+        (*mp).rand = rand::mseed((*mp).id);
+        (*mp).alllink = s.allm;
+        s.allm = mp;
+        s.lock.unlock();
+    }
+}
+
+/// Go's secure(): with AT_SECURE (setuid-like start), GODEBUG is not trusted.
+fn secure() -> bool {
+    // SAFETY: OS and DEBUG are bootstrap-only state on m0.
+    unsafe {
+        if (*OS.get()).auxv.secure == 0 {
+            return false;
+        }
+        *DEBUG.get() = crate::runtime1::DebugVars::default();
+    }
+    true
+}
+
+/// Go's checkfds: fds 0, 1 and 2 that are closed are opened on /dev/null, so the program's
+/// first open() cannot become its stdout. One poll() finds the closed ones (POLLNVAL).
+/// Returns a bit set of the fds reopened.
+fn checkfds() -> u32 {
+    const POLLNVAL: u16 = 0x20;
+    #[repr(C)]
+    struct PollFd {
+        fd: i32,
+        events: u16,
+        revents: u16,
+    }
+    let mut fds = [
+        PollFd {
+            fd: 0,
+            events: 0,
+            revents: 0,
+        },
+        PollFd {
+            fd: 1,
+            events: 0,
+            revents: 0,
+        },
+        PollFd {
+            fd: 2,
+            events: 0,
+            revents: 0,
+        },
+    ];
+    // SAFETY: fds is an array of 3 pollfd structs the kernel may update.
+    let r = unsafe { sys_linux::syscall3(sys_linux::SYS_POLL, fds.as_mut_ptr() as usize, 3, 0) };
+    if r < 0 {
+        throw("checkfds: poll failed");
+    }
+    let mut reopened = 0;
+    for p in &fds {
+        if p.revents & POLLNVAL != 0 {
+            // SAFETY: a NUL-terminated path.
+            let fd = unsafe { sys_linux::open(b"/dev/null\0".as_ptr(), sys_linux::O_RDWR) };
+            if fd != p.fd as isize {
+                throw("checkfds: cannot open /dev/null on a closed standard fd");
+            }
+            reopened |= 1 << p.fd;
+        }
+    }
+    reopened
+}
+
+/// Why procresize got the count it got, for the trace.
+enum ProcsSource {
+    Env,
+    FewCpus(u32),
+    Cgroup(u32, Option<u64>),
+}
+
+impl ProcsSource {
+    fn describe(&self, b: &mut Buf) {
+        match *self {
+            ProcsSource::Env => {
+                b.str("GOMAXPROCS");
+            }
+            ProcsSource::FewCpus(n) => {
+                b.str("ncpu=")
+                    .u64(n.into())
+                    .str(", cgroup not read: a quota cannot lower procs below 2");
+            }
+            ProcsSource::Cgroup(n, None) => {
+                b.str("ncpu=").u64(n.into()).str(", no cgroup quota");
+            }
+            ProcsSource::Cgroup(n, Some(m)) => {
+                b.str("ncpu=")
+                    .u64(n.into())
+                    .str(", cgroup quota ")
+                    .milli(m)
+                    .str(" -> ")
+                    .u64(m.div_ceil(1000).max(2));
+            }
+        }
+    }
+}
+
+/// GOMAXPROCS when it is a positive integer; otherwise Go 1.25's default,
+/// min(ncpu, max(2, ceil(quota))). With at most 2 CPUs no quota can change that answer, so the
+/// cgroup files are not read at all then (saving ~5 us of start-up).
+fn decide_procs() -> (u32, ProcsSource) {
+    // SAFETY: ENV is bootstrap state; its strings are the process's environment.
+    let env = unsafe { (*ENV.get()).gomaxprocs };
+    // SAFETY: a non-null env value is a NUL-terminated environment string.
+    if let Some(n) = (!env.is_null())
+        .then(|| parse_procs(unsafe { cstr_bytes(env) }))
+        .flatten()
+    {
+        return (n.min(MAX_PROCS), ProcsSource::Env);
+    }
+    let n = ncpu();
+    if n <= 2 {
+        return (n, ProcsSource::FewCpus(n));
+    }
+    let limit = cgroup::cpu_limit_milli();
+    (
+        cgroup::default_procs(n, limit).min(MAX_PROCS),
+        ProcsSource::Cgroup(n, limit),
+    )
+}
+
+/// Go's procresize for the bootstrap: creates `n` Ps, gives P0 to m0 and puts the rest on the
+/// idle list. A runnable G at this point would be a runtime bug.
+fn procresize(n: u32) {
+    // SAFETY: on m0 during the bootstrap; the Ps are fresh zeroed memory, so their run queues
+    // are empty.
+    unsafe {
+        let s = &mut *sched();
+        let allp = malloc::persistentalloc(n as usize * 8, 8) as *mut *mut P;
+        for i in 0..n {
+            let p = malloc::persistentalloc(core::mem::size_of::<P>(), 64) as *mut P;
+            (*p).id = i as i32;
+            (*p).status = P_IDLE;
+            *allp.add(i as usize) = p;
+        }
+        s.allp = allp;
+        s.gomaxprocs = n;
+        let m0 = runtime_m0.get();
+        let p0 = *allp;
+        (*m0).p = p0;
+        (*p0).m = m0;
+        (*p0).status = P_RUNNING;
+        for i in (1..n as usize).rev() {
+            let p = *allp.add(i);
+            (*p).link = s.pidle;
+            s.pidle = p;
+            s.npidle += 1;
+        }
+        if (0..n as usize).any(|i| !(**allp.add(i)).runq.is_empty()) || !s.runq.is_empty() {
+            throw("unknown runnable goroutine during bootstrap");
+        }
+    }
+}
+
+/// Bootstrap entry: create the main goroutine, to run `f` (= *mainPC) on a stack sized like a
+/// C main thread's.
+#[no_mangle]
+pub extern "C" fn runtime_newproc(f: usize, arg: usize) {
+    let t = trace::start();
+    // SAFETY: STACKS was sized by stackinit.
+    let size = unsafe { (*STACKS.get()).main_size };
+    let gp = newproc1(f, arg, size);
+    trace::done("newproc", t, |b| {
+        // SAFETY: gp was just created and is not running.
+        let g = unsafe { &*gp };
+        b.str("goid=")
+            .u64(g.goid)
+            .str(" fn=*mainPC=")
+            .hex(f as u64)
+            .str(" stack=")
+            .range(g.stack.lo, g.stack.hi);
+        b.str(" ")
+            .kib(g.stack.size())
+            .str(" + guard page, runqput(p0, next=true)");
+    });
+}
+
+/// Creates a runnable G that will call `f(arg)` on a stack of `size` bytes and queues it in the
+/// current P's runnext, as Go's newproc does.
+fn newproc1(f: usize, arg: usize, size: usize) -> *mut G {
+    // SAFETY: on the thread that owns the current P; the G comes off the free list or is new,
+    // so nothing else references it.
+    unsafe {
+        let s = &mut *sched();
+        let mut gp = s.gfree;
+        if !gp.is_null() && (*gp).stack.size() == size {
+            s.gfree = (*gp).schedlink;
+        } else {
+            gp = malloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
+            (*gp).stack = stackalloc(size);
+        }
+        let g = &mut *gp;
+        g.stackguard0 = g.stack.lo + stack::STACK_GUARD;
+        g.stackguard1 = g.stackguard0;
+        g.sched = Gobuf {
+            sp: g.stack.hi,
+            pc: runtime_goexit as *const () as usize,
+            r12: arg,
+            r13: f,
+            mxcsr: MXCSR_DEFAULT,
+            fcw: FCW_DEFAULT,
+            ..Gobuf::default()
+        };
+        g.entry = f;
+        g.arg = arg;
+        g.m = null_mut();
+        g.schedlink = null_mut();
+        s.goidgen += 1;
+        g.goid = s.goidgen;
+        g.status.store(G_RUNNABLE, Relaxed);
+        let pp = (*getm()).p;
+        (*pp).runq.put(gp, true, &s.runq);
+        gp
+    }
+}
+
+/// Go's mstart for m0: signal stack and handlers (mstartm0), then the scheduler on g0.
+#[no_mangle]
+pub extern "C" fn runtime_mstart() -> ! {
+    let mp = getm();
+    let t = trace::start();
+    signal::minit(mp);
+    trace::done("minit", t, |b| {
+        // SAFETY: minit just set it.
+        let s = unsafe { (*mp).gsignal };
+        b.str("sigaltstack=").range(s.lo, s.hi).str(" ").kib(s.size());
+    });
+    let t = trace::start();
+    let n = signal::initsig();
+    trace::done("initsig", t, |b| {
+        b.str("handlers=").u64(n as u64).str(" (");
+        for (i, (_, name)) in signal::FATAL.iter().enumerate() {
+            b.str(if i > 0 { " " } else { "" }).str(name);
+        }
+        b.str(") on the signal stack");
+    });
+    let sp: usize;
+    // SAFETY: reads the stack pointer only.
+    unsafe { asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    // SAFETY: g0 is this M's g0; frames above sp are mstart's, which never resumes once
+    // schedule runs, so mcall may reuse everything below.
+    unsafe { (*(*mp).g0).sched.sp = sp & !15 };
+    runtime_schedule()
+}
+
+/// Go's schedule: find a runnable G and run it. Never returns.
+#[no_mangle]
+pub extern "C" fn runtime_schedule() -> ! {
+    let mp = getm();
+    // SAFETY: an M in schedule holds a P.
+    let pp = unsafe { (*mp).p };
+    let (gp, inherit) = find_runnable(pp);
+    // SAFETY: gp came off a run queue, so it is runnable and owned by us now.
+    unsafe {
+        if !inherit {
+            (*pp).schedtick = (*pp).schedtick.wrapping_add(1);
+        }
+        (*gp).status.store(G_RUNNING, Relaxed);
+        (*gp).m = mp;
+        (*mp).curg = gp;
+        setg(gp);
+        runtime_gogo(&(*gp).sched)
+    }
+}
+
+/// Go's findRunnable, in Go's order: the global queue first every 61st tick (fairness), then
+/// runnext and the local ring, then the global queue, then stealing from other Ps.
+fn find_runnable(pp: *mut P) -> (*mut G, bool) {
+    // SAFETY: pp is the current M's P; allp has gomaxprocs live Ps.
+    unsafe {
+        let s = &*sched();
+        let p = &*pp;
+        if p.schedtick % 61 == 0 && !s.runq.is_empty() {
+            let gp = s.runq.get(&p.runq, s.gomaxprocs, 1);
+            if !gp.is_null() {
+                return (gp, false);
+            }
+        }
+        let (gp, inherit) = p.runq.get();
+        if !gp.is_null() {
+            return (gp, inherit);
+        }
+        let gp = s.runq.get(&p.runq, s.gomaxprocs, 0);
+        if !gp.is_null() {
+            return (gp, false);
+        }
+        let n = s.gomaxprocs as usize;
+        let mp = getm();
+        for pass in 0..4 {
+            let start = rand::wyrand(&mut (*mp).rand) as usize % n.max(1);
+            for i in 0..n {
+                let victim = *s.allp.add((start + i) % n);
+                if victim != pp {
+                    let gp = p.runq.steal(&(*victim).runq, pass == 3);
+                    if !gp.is_null() {
+                        return (gp, false);
+                    }
+                }
+            }
+        }
+    }
+    throw("all goroutines are asleep - deadlock!")
+}
+
+extern "C" fn gosched_m(gp: *mut G) -> ! {
+    // SAFETY: on g0 after mcall saved gp; gp is ours until queued.
+    unsafe {
+        (*gp).status.store(G_RUNNABLE, Relaxed);
+        (*getm()).curg = null_mut();
+        (*sched()).runq.put(gp);
+    }
+    runtime_schedule()
+}
+
+extern "C" fn goexit0(gp: *mut G) -> ! {
+    // SAFETY: on g0 after mcall; gp has finished, nothing runs on its stack any more.
+    unsafe {
+        (*gp).status.store(G_DEAD, Relaxed);
+        (*gp).m = null_mut();
+        (*getm()).curg = null_mut();
+        let s = &mut *sched();
+        if (*gp).stack.size() != DEFAULT_STACK {
+            stackfree((*gp).stack);
+            (*gp).stack = Stack::default();
+        }
+        (*gp).schedlink = s.gfree;
+        s.gfree = gp;
+    }
+    runtime_schedule()
+}
+
+/// Reached from `runtime_goexit` when a goroutine's function returns.
+#[no_mangle]
+pub extern "C" fn runtime_goexit1() -> ! {
+    // SAFETY: called on a goroutine's own stack, never on g0.
+    unsafe { runtime_mcall(goexit0) };
+    throw("goexit: a dead goroutine was resumed")
+}
+
+#[no_mangle]
+pub extern "C" fn runtime_badmcall() -> ! {
+    throw("runtime: mcall called on m->g0 stack")
+}
+
+/// Calls each function of an init/fini array in order (or in reverse).
+///
+/// # Safety
+/// `[start, end)` must be one of the linker-built arrays of function addresses.
+unsafe fn run_array(start: usize, end: usize, reverse: bool) -> usize {
+    // SAFETY: the array lies between the runtime's marker symbols (linker script), so each
+    // 8-byte slot in [start, end) is a mapped function address (or a 0/-1 terminator).
+    unsafe {
+        let n = (end - start) / 8;
+        let a = &*ARGS.get();
+        for i in 0..n {
+            let slot = start + 8 * if reverse { n - 1 - i } else { i };
+            let f = core::ptr::read_volatile(core::ptr::with_exposed_provenance::<usize>(slot));
+            if f != 0 && f != usize::MAX {
+                let f: extern "C" fn(i32, *const *const u8, *const *const u8) = core::mem::transmute(f);
+                f(a.argc, a.argv, a.envp);
+            }
+        }
+        n
+    }
+}
+
+static FINI_DONE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Runs `.fini_array` (once) and exits the process.
+fn exit(code: i32) -> ! {
+    if !FINI_DONE.swap(true, Relaxed) {
+        // SAFETY: the marker symbols bracket .fini_array.
+        unsafe { run_array(marker!(runtime_fini_array_start), marker!(runtime_fini_array_end), true) };
+    }
+    sys_linux::exit_group(code)
+}
+
+/// The main goroutine (Go: runtime.main): runs the program's initialisers, `main`, then its
+/// finalisers, and exits with main's status. Other goroutines are not waited for.
+#[no_mangle]
+pub extern "C" fn runtime_main(_arg: usize) -> ! {
+    let t = trace::start();
+    // SAFETY: the marker symbols bracket each array (linker script).
+    let (pre, init) = unsafe {
+        (
+            run_array(
+                marker!(runtime_preinit_array_start),
+                marker!(runtime_preinit_array_end),
+                false,
+            ),
+            run_array(
+                marker!(runtime_init_array_start),
+                marker!(runtime_init_array_end),
+                false,
+            ),
+        )
+    };
+    trace::done("runtime_main", t, |b| {
+        // SAFETY: the current G is the main goroutine.
+        let g = unsafe { &*getg() };
+        b.str("goid=")
+            .u64(g.goid)
+            .str(" on m0, preinit_array=")
+            .u64(pre as u64)
+            .str(" init_array=")
+            .u64(init as u64);
+        b.str(", calling main");
+    });
+    // SAFETY: ARGS is the kernel's argv/envp; main is the user's C entry point.
+    let code = unsafe {
+        let a = &*ARGS.get();
+        main(a.argc, a.argv, a.envp)
+    };
+    exit(code)
+}
+
+/// C API: runs the `.fini_array` functions (once) and exits with `code`.
+#[no_mangle]
+pub extern "C" fn rt_exit(code: i32) -> ! {
+    exit(code)
+}
+
+/// C API: starts a goroutine running `f(arg)`. It runs when the current goroutine yields.
+#[no_mangle]
+pub extern "C" fn rt_go(f: extern "C" fn(*mut u8), arg: *mut u8) {
+    newproc1(f as usize, arg as usize, DEFAULT_STACK);
+}
+
+/// C API: yields the processor; the goroutine is requeued behind the others.
+#[no_mangle]
+pub extern "C" fn rt_gosched() {
+    // SAFETY: called from a goroutine (C code runs on goroutines, never on g0).
+    unsafe { runtime_mcall(gosched_m) }
+}
+
+/// C API: the current goroutine's id (the main goroutine is 1).
+#[no_mangle]
+pub extern "C" fn rt_goid() -> i64 {
+    // SAFETY: getg() is the running G.
+    unsafe { (*getg()).goid as i64 }
+}
+
+/// C API: the number of Ps.
+#[no_mangle]
+pub extern "C" fn rt_gomaxprocs() -> i32 {
+    // SAFETY: set once by procresize.
+    unsafe { (*sched()).gomaxprocs as i32 }
+}
+
+/// C API: monotonic time in nanoseconds (vDSO clock_gettime, syscall fallback).
+#[no_mangle]
+pub extern "C" fn rt_nanotime() -> i64 {
+    crate::vdso::nanotime()
+}

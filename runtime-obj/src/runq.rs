@@ -1,0 +1,386 @@
+//! Run queues (Go: runqput/runqget/runqgrab/runqsteal and the global queue in proc.go).
+//!
+//! Each P owns a 256-slot ring plus a one-G `runnext` slot. Invariants:
+//! - Only the owner P writes `tail` and the slots between `tail` and `head + 256`; anyone may
+//!   advance `head` with a CAS (consumers: the owner's `get`, thieves' `grab`).
+//! - `tail - head` is the ring's length, at most 256 (u32 arithmetic wraps).
+//! - A slot is published by a release store of `tail` and consumed only after a CAS of `head`
+//!   confirms the reader took it, so a G is never run twice nor lost.
+//! - When the ring is full, half of it plus the new G move to the global queue in one batch,
+//!   so a busy P sheds work to the others at O(1) amortised cost.
+//! The global queue is a singly linked list through `G.schedlink` under its own lock.
+use core::cell::UnsafeCell;
+use core::ptr::null_mut;
+use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering::*};
+
+use crate::lock_futex::Mutex;
+use crate::runtime2::G;
+
+pub const RUNQ_LEN: u32 = 256;
+
+#[repr(C)]
+pub struct RunQ {
+    head: AtomicU32,
+    tail: AtomicU32,
+    runnext: AtomicPtr<G>,
+    buf: [AtomicPtr<G>; RUNQ_LEN as usize],
+}
+
+impl Default for RunQ {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RunQ {
+    pub const fn new() -> RunQ {
+        // SAFETY: atomics of integers and pointers are valid when zeroed (empty queue).
+        unsafe { core::mem::zeroed() }
+    }
+
+    fn slot(&self, i: u32) -> &AtomicPtr<G> {
+        &self.buf[(i % RUNQ_LEN) as usize]
+    }
+
+    /// Number of Gs queued, runnext included.
+    pub fn len(&self) -> u32 {
+        let n = self.tail.load(Acquire).wrapping_sub(self.head.load(Acquire));
+        n + u32::from(!self.runnext.load(Acquire).is_null())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Queues `gp`; with `next` it goes to runnext and the previous runnext to the ring.
+    /// Overflow moves half the ring and `gp` to `global`. Owner only.
+    pub fn put(&self, mut gp: *mut G, next: bool, global: &GlobalQueue) {
+        if next {
+            let old = self.runnext.swap(gp, AcqRel);
+            if old.is_null() {
+                return;
+            }
+            gp = old;
+        }
+        loop {
+            let h = self.head.load(Acquire);
+            let t = self.tail.load(Relaxed);
+            if t.wrapping_sub(h) < RUNQ_LEN {
+                self.slot(t).store(gp, Relaxed);
+                self.tail.store(t.wrapping_add(1), Release);
+                return;
+            }
+            if self.put_slow(gp, h, global) {
+                return;
+            }
+        }
+    }
+
+    /// Moves the older half of a full ring plus `gp` to the global queue. Fails (and the
+    /// caller retries) when a thief moved `head` meanwhile.
+    fn put_slow(&self, gp: *mut G, h: u32, global: &GlobalQueue) -> bool {
+        let n = RUNQ_LEN / 2;
+        let mut batch = [null_mut::<G>(); RUNQ_LEN as usize / 2 + 1];
+        for (i, b) in batch.iter_mut().take(n as usize).enumerate() {
+            *b = self.slot(h.wrapping_add(i as u32)).load(Relaxed);
+        }
+        if self
+            .head
+            .compare_exchange(h, h.wrapping_add(n), Release, Relaxed)
+            .is_err()
+        {
+            return false;
+        }
+        batch[n as usize] = gp;
+        for w in batch.windows(2) {
+            // SAFETY: the batch's Gs were just removed from the ring; we own them until they
+            // are on the global queue.
+            unsafe { (*w[0]).schedlink = w[1] };
+        }
+        global.put_batch(batch[0], gp, n + 1);
+        true
+    }
+
+    /// Takes the next G: runnext first, then the ring's head. Owner only. The bool says the
+    /// G came from runnext and so inherits the current time slice.
+    pub fn get(&self) -> (*mut G, bool) {
+        let next = self.runnext.load(Acquire);
+        if !next.is_null() && self.runnext.compare_exchange(next, null_mut(), AcqRel, Relaxed).is_ok() {
+            return (next, true);
+        }
+        loop {
+            let h = self.head.load(Acquire);
+            let t = self.tail.load(Relaxed);
+            if t == h {
+                return (null_mut(), false);
+            }
+            let gp = self.slot(h).load(Relaxed);
+            if self
+                .head
+                .compare_exchange(h, h.wrapping_add(1), Release, Relaxed)
+                .is_ok()
+            {
+                return (gp, false);
+            }
+        }
+    }
+
+    /// Copies half of this (victim) queue into `dst`'s ring starting at `dst_tail`, and
+    /// returns how many it took; with `steal_next` it may take runnext when the ring is empty.
+    fn grab(&self, dst: &RunQ, dst_tail: u32, steal_next: bool) -> u32 {
+        loop {
+            let h = self.head.load(Acquire);
+            let t = self.tail.load(Acquire);
+            let len = t.wrapping_sub(h);
+            let n = len - len / 2;
+            if n == 0 {
+                if steal_next {
+                    let next = self.runnext.load(Acquire);
+                    if !next.is_null() {
+                        if self
+                            .runnext
+                            .compare_exchange(next, null_mut(), AcqRel, Relaxed)
+                            .is_err()
+                        {
+                            continue;
+                        }
+                        dst.slot(dst_tail).store(next, Relaxed);
+                        return 1;
+                    }
+                }
+                return 0;
+            }
+            if n > RUNQ_LEN / 2 {
+                continue; // head and tail read at different times; try again
+            }
+            for i in 0..n {
+                let gp = self.slot(h.wrapping_add(i)).load(Relaxed);
+                dst.slot(dst_tail.wrapping_add(i)).store(gp, Relaxed);
+            }
+            if self
+                .head
+                .compare_exchange(h, h.wrapping_add(n), Release, Relaxed)
+                .is_ok()
+            {
+                return n;
+            }
+        }
+    }
+
+    /// Steals half of `victim`'s Gs into this (empty-ish) queue and returns one to run.
+    pub fn steal(&self, victim: &RunQ, steal_next: bool) -> *mut G {
+        let t = self.tail.load(Relaxed);
+        let n = victim.grab(self, t, steal_next);
+        if n == 0 {
+            return null_mut();
+        }
+        let gp = self.slot(t.wrapping_add(n - 1)).load(Relaxed);
+        if n > 1 {
+            self.tail.store(t.wrapping_add(n - 1), Release);
+        }
+        gp
+    }
+}
+
+/// The global run queue: FIFO through `G.schedlink`, behind a lock.
+pub struct GlobalQueue {
+    lock: Mutex,
+    q: UnsafeCell<GQueue>,
+}
+
+// SAFETY: `q` is only touched with `lock` held.
+unsafe impl Sync for GlobalQueue {}
+
+pub struct GQueue {
+    head: *mut G,
+    tail: *mut G,
+    size: u32,
+}
+
+impl GQueue {
+    const fn new() -> GQueue {
+        GQueue {
+            head: null_mut(),
+            tail: null_mut(),
+            size: 0,
+        }
+    }
+
+    fn pop(&mut self) -> *mut G {
+        let gp = self.head;
+        if !gp.is_null() {
+            // SAFETY: gp is queued, so it is a live G owned by this queue.
+            self.head = unsafe { (*gp).schedlink };
+            if self.head.is_null() {
+                self.tail = null_mut();
+            }
+            self.size -= 1;
+        }
+        gp
+    }
+}
+
+impl Default for GlobalQueue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GlobalQueue {
+    pub const fn new() -> GlobalQueue {
+        GlobalQueue {
+            lock: Mutex::new(),
+            q: UnsafeCell::new(GQueue::new()),
+        }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut GQueue) -> R) -> R {
+        self.lock.lock();
+        // SAFETY: the lock is held, so this is the only reference to the queue.
+        let r = f(unsafe { &mut *self.q.get() });
+        self.lock.unlock();
+        r
+    }
+
+    pub fn len(&self) -> u32 {
+        self.with(|q| q.size)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn put(&self, gp: *mut G) {
+        self.put_batch(gp, gp, 1);
+    }
+
+    /// Appends the chain `head ..= tail` (linked through schedlink) of `n` Gs.
+    pub fn put_batch(&self, head: *mut G, tail: *mut G, n: u32) {
+        self.with(|q| {
+            // SAFETY: the chain's Gs are owned by the caller and pass to the queue.
+            unsafe {
+                (*tail).schedlink = null_mut();
+                if q.tail.is_null() {
+                    q.head = head;
+                } else {
+                    (*q.tail).schedlink = head;
+                }
+            }
+            q.tail = tail;
+            q.size += n;
+        })
+    }
+
+    /// Takes a fair share for one P (Go: globrunqget): one G to run now, and up to
+    /// `max` - 1 more (0: no cap but 128) moved to `local` after the lock is dropped, so a
+    /// full local ring can overflow back here without deadlock.
+    pub fn get(&self, local: &RunQ, nprocs: u32, max: u32) -> *mut G {
+        let (gp, rest) = self.with(|q| {
+            if q.size == 0 {
+                return (null_mut(), null_mut());
+            }
+            let mut n = q.size.min(q.size / nprocs.max(1) + 1).min(RUNQ_LEN / 2);
+            if max > 0 {
+                n = n.min(max);
+            }
+            let gp = q.pop();
+            let rest = q.head;
+            let mut last = null_mut();
+            for _ in 1..n {
+                last = q.pop();
+            }
+            if !last.is_null() {
+                // SAFETY: `last` was just popped, so it is ours; cut the taken chain there.
+                unsafe { (*last).schedlink = null_mut() };
+            }
+            (gp, if last.is_null() { null_mut() } else { rest })
+        });
+        let mut next = rest;
+        while !next.is_null() {
+            // SAFETY: the chain was detached from the queue above; we own each G on it.
+            let after = unsafe { (*next).schedlink };
+            local.put(next, false, self);
+            next = after;
+        }
+        gp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gs(n: usize) -> Vec<*mut G> {
+        (0..n)
+            .map(|i| {
+                let mut g = Box::new(G::zeroed());
+                g.goid = i as u64;
+                Box::into_raw(g)
+            })
+            .collect()
+    }
+
+    fn id(g: *mut G) -> u64 {
+        // SAFETY: tests only pass Gs made by gs().
+        unsafe { (*g).goid }
+    }
+
+    #[test]
+    fn runnext_first_then_fifo() {
+        let (q, glob, g) = (RunQ::new(), GlobalQueue::new(), gs(4));
+        q.put(g[0], false, &glob);
+        q.put(g[1], false, &glob);
+        q.put(g[2], true, &glob);
+        q.put(g[3], true, &glob); // kicks g2 to the ring's tail
+        assert_eq!(q.len(), 4);
+        let order: Vec<_> = (0..4).map(|_| q.get()).collect();
+        assert_eq!(order.iter().map(|&(g, _)| id(g)).collect::<Vec<_>>(), [3, 0, 1, 2]);
+        assert!(order[0].1 && !order[1].1);
+        assert!(q.get().0.is_null());
+    }
+
+    #[test]
+    fn overflow_moves_half_plus_one_to_global() {
+        let (q, glob, g) = (RunQ::new(), GlobalQueue::new(), gs(257));
+        for &gp in &g {
+            q.put(gp, false, &glob);
+        }
+        assert_eq!(glob.len(), 129);
+        assert_eq!(q.len(), 128);
+        // The global queue keeps FIFO order: the oldest 128, then the G that overflowed.
+        let local = RunQ::new();
+        let first = glob.get(&local, 1, 1);
+        assert_eq!(id(first), 0);
+        assert_eq!(id(q.get().0), 128);
+    }
+
+    #[test]
+    fn steal_takes_half_and_runnext_only_when_asked() {
+        let (victim, thief, glob, g) = (RunQ::new(), RunQ::new(), GlobalQueue::new(), gs(11));
+        for &gp in &g[..10] {
+            victim.put(gp, false, &glob);
+        }
+        victim.put(g[10], true, &glob);
+        let got = thief.steal(&victim, false);
+        assert_eq!(id(got), 4); // took 0..=4, returns the last, keeps 0..=3 queued
+        assert_eq!(thief.len(), 4);
+        assert_eq!(victim.len(), 6);
+        let empty = RunQ::new();
+        let only_next = RunQ::new();
+        only_next.put(g[0], true, &glob);
+        assert!(empty.steal(&only_next, false).is_null());
+        assert_eq!(id(empty.steal(&only_next, true)), 0);
+    }
+
+    #[test]
+    fn global_get_shares_between_procs() {
+        let (glob, local, g) = (GlobalQueue::new(), RunQ::new(), gs(10));
+        for &gp in &g {
+            glob.put(gp);
+        }
+        // 10 Gs over 2 Ps: 10/2 + 1 = 6 taken, one returned, five moved to the local ring.
+        assert_eq!(id(glob.get(&local, 2, 0)), 0);
+        assert_eq!(local.len(), 5);
+        assert_eq!(glob.len(), 4);
+    }
+}

@@ -1,0 +1,327 @@
+//! Arguments, environment and debug settings, and the start-up self-check (Go: runtime1.go).
+//!
+//! Invariants:
+//! - `scan_env` runs once in rt0_go and is the only walk over envp at start-up: it finds the
+//!   end of envp (hence the auxiliary vector) and the runtime's own variables (GODEBUG,
+//!   GOMAXPROCS), so later stages never search the environment again.
+//! - GODEBUG is parsed right there, because `inittrace` must time rt0_go itself and
+//!   `cpu.<feature>=off` must apply to the microarchitecture check, both of which happen before
+//!   schedinit (where Go parses it).
+//! - ARGS, ENV and DEBUG are written on m0 during the bootstrap and read-only afterwards.
+use crate::global::Global;
+
+pub struct Args {
+    pub argc: i32,
+    pub argv: *const *const u8,
+    pub envp: *const *const u8,
+    pub envc: usize,
+    pub auxv: *const usize,
+}
+
+/// Values (after the `=`) of the runtime's environment variables; null when unset.
+pub struct Env {
+    pub godebug: *const u8,
+    pub gomaxprocs: *const u8,
+}
+
+#[derive(Default)]
+pub struct DebugVars {
+    pub inittrace: bool,
+    /// Features masked by `cpu.<name>=off`, bits as in `cpu::FEATURES`.
+    pub cpu_off: u64,
+}
+
+pub static ARGS: Global<Args> = Global::new(Args {
+    argc: 0,
+    argv: core::ptr::null(),
+    envp: core::ptr::null(),
+    envc: 0,
+    auxv: core::ptr::null(),
+});
+pub static ENV: Global<Env> = Global::new(Env {
+    godebug: core::ptr::null(),
+    gomaxprocs: core::ptr::null(),
+});
+pub static DEBUG: Global<DebugVars> = Global::new(DebugVars {
+    inittrace: false,
+    cpu_off: 0,
+});
+
+/// If the NUL-terminated `entry` is `NAME=value`, the address of value.
+///
+/// # Safety
+/// `entry` must be NUL-terminated.
+unsafe fn env_value(entry: *const u8, name: &[u8]) -> Option<*const u8> {
+    for (i, &c) in name.iter().enumerate() {
+        // SAFETY: stops at the first mismatch; the NUL mismatches every name byte.
+        if unsafe { *entry.add(i) } != c {
+            return None;
+        }
+    }
+    // SAFETY: the whole name matched, so entry[name.len()] is within the string.
+    (unsafe { *entry.add(name.len()) } == b'=').then(|| entry.wrapping_add(name.len() + 1))
+}
+
+/// Walks envp once (see the module doc) and parses GODEBUG.
+///
+/// # Safety
+/// `argv` must be the kernel's argv for `argc` arguments, followed by envp and auxv.
+pub unsafe fn scan_env(argc: i32, argv: *const *const u8) {
+    // SAFETY: the kernel's layout: argv[argc] is NULL, envp follows and ends with NULL, and
+    // every entry is a NUL-terminated string. Globals are written on m0 only.
+    unsafe {
+        let envp = argv.add(argc as usize + 1);
+        let env = &mut *ENV.get();
+        let mut n = 0;
+        while !(*envp.add(n)).is_null() {
+            let e = *envp.add(n);
+            if *e == b'G' {
+                if let Some(v) = env_value(e, b"GODEBUG") {
+                    env.godebug = v;
+                } else if let Some(v) = env_value(e, b"GOMAXPROCS") {
+                    env.gomaxprocs = v;
+                }
+            }
+            n += 1;
+        }
+        let a = &mut *ARGS.get();
+        a.argc = argc;
+        a.argv = argv;
+        a.envp = envp;
+        a.envc = n;
+        a.auxv = envp.add(n + 1) as *const usize;
+        if !env.godebug.is_null() {
+            parse_godebug(cstr_bytes(env.godebug), &mut *DEBUG.get(), &mut warn_unknown_cpu);
+        }
+    }
+}
+
+fn warn_unknown_cpu(name: &[u8]) {
+    crate::print::Buf::new()
+        .str("GODEBUG: unknown cpu feature \"")
+        .bytes(name)
+        .str("\"\n")
+        .flush(2);
+}
+
+/// The bytes of a NUL-terminated string.
+///
+/// # Safety
+/// `s` must be NUL-terminated and live for the program's life (argv/envp strings are).
+pub unsafe fn cstr_bytes(s: *const u8) -> &'static [u8] {
+    let mut n = 0;
+    // SAFETY: as documented.
+    unsafe {
+        while *s.add(n) != 0 {
+            n += 1;
+        }
+        core::slice::from_raw_parts(s, n)
+    }
+}
+
+/// Applies a GODEBUG value (`key=value,key=value`). Unknown keys are ignored, as in Go;
+/// unknown cpu features are reported through `unknown_cpu`.
+pub fn parse_godebug(s: &[u8], d: &mut DebugVars, unknown_cpu: &mut impl FnMut(&[u8])) {
+    for item in s.split(|&c| c == b',') {
+        let Some(eq) = item.iter().position(|&c| c == b'=') else {
+            continue;
+        };
+        let (key, val) = (&item[..eq], &item[eq + 1..]);
+        if key == b"inittrace" {
+            d.inittrace = val == b"1";
+        } else if let Some(name) = key.strip_prefix(b"cpu.") {
+            match crate::cpu::mask_for(name) {
+                Some(bit) if val == b"off" => d.cpu_off |= bit,
+                Some(bit) if val == b"on" => d.cpu_off &= !bit,
+                Some(_) => {}
+                None => unknown_cpu(name),
+            }
+        }
+    }
+}
+
+/// Parses a GOMAXPROCS value: a positive decimal integer, else None (Go's atoi32 + n > 0).
+pub fn parse_procs(s: &[u8]) -> Option<u32> {
+    if s.is_empty() || s.len() > 9 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = s.iter().fold(0u32, |v, &d| v * 10 + u32::from(d - b'0'));
+    (n > 0).then_some(n)
+}
+
+pub fn inittrace() -> bool {
+    // SAFETY: DEBUG is written only by scan_env during the bootstrap.
+    unsafe { (*DEBUG.get()).inittrace }
+}
+
+/// The value of environment variable `name`, or null.
+///
+/// # Safety
+/// `name` must be NUL-terminated.
+pub unsafe fn getenv(name: *const u8) -> *const u8 {
+    // SAFETY: ARGS describes the kernel's envp (scan_env); name is NUL-terminated.
+    unsafe {
+        let a = &*ARGS.get();
+        let name = cstr_bytes(name);
+        (0..a.envc)
+            .find_map(|i| env_value(*a.envp.add(i), name))
+            .unwrap_or(core::ptr::null())
+    }
+}
+
+/// Go's `check`: verifies the assumptions the runtime is built on, and throws if one fails.
+#[cfg(not(test))]
+#[no_mangle]
+pub extern "C" fn runtime_check() {
+    use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
+
+    use crate::print::throw;
+    use crate::runtime2::AsmOffsets;
+    extern "C" {
+        static runtime_asm_offsets: AsmOffsets;
+    }
+    let t0 = crate::trace::start();
+    // SAFETY: runtime_asm_offsets is a read-only table of 16 quads in asm_amd64.S.
+    let asm = unsafe { core::ptr::read_volatile(&raw const runtime_asm_offsets) };
+    if asm != AsmOffsets::rust() {
+        throw("check: struct offsets used by asm do not match runtime2.rs");
+    }
+    let a = AtomicU32::new(1);
+    if a.compare_exchange(1, 2, SeqCst, SeqCst) != Ok(1) || a.compare_exchange(1, 3, SeqCst, SeqCst) != Err(2) {
+        throw("check: cas32 failed");
+    }
+    let b = AtomicU64::new(u64::MAX - 1);
+    if b.compare_exchange(u64::MAX - 1, 1 << 40, SeqCst, SeqCst).is_err() || b.fetch_add(1, SeqCst) != 1 << 40 {
+        throw("check: cas64 failed");
+    }
+    if core::mem::size_of::<usize>() != 8 || u32::from_ne_bytes([1, 0, 0, 0]) != 1 {
+        throw("check: not a little-endian 64-bit target");
+    }
+    crate::trace::done("check", t0, |b| {
+        b.str("asm offsets=").u64(asm.0.len() as u64).str(" ok, cas32/cas64 ok");
+    });
+}
+
+/// Go's `args` stage: records argc/argv and parses the auxiliary vector rt0_go located.
+///
+/// # Safety
+/// `argc`/`argv` are the kernel's (rt0_go passes them through).
+#[cfg(not(test))]
+#[no_mangle]
+pub unsafe extern "C" fn runtime_args(argc: i32, argv: *const *const u8) {
+    let t0 = crate::trace::start();
+    // SAFETY: scan_env filled ARGS from the same argc/argv; auxv follows envp's NULL.
+    let aux = unsafe {
+        let a = &*ARGS.get();
+        if a.argc != argc || a.argv != argv {
+            crate::print::throw("args: argv moved since rt0_go");
+        }
+        let aux = crate::os_linux::Auxv::read(a.auxv);
+        (*crate::os_linux::OS.get()).auxv = aux;
+        aux
+    };
+    crate::vdso::set_base(aux.vdso);
+    crate::trace::done("args", t0, |b| {
+        // SAFETY: ARGS is complete.
+        let envc = unsafe { (*ARGS.get()).envc };
+        b.str("argc=").i64(argc.into()).str(" envc=").u64(envc as u64);
+        b.str(" auxv=")
+            .u64(aux.count as u64)
+            .str(" pagesz=")
+            .u64(aux.pagesz as u64);
+        b.str(" hwcap=")
+            .hex(aux.hwcap as u64)
+            .str(" vdso=")
+            .hex(aux.vdso as u64);
+        b.str(" phdr=")
+            .hex(aux.phdr as u64)
+            .str(" phnum=")
+            .u64(aux.phnum as u64);
+        b.str(" secure=").u64(aux.secure as u64);
+    });
+}
+
+/// C API: the program's argv; stores argc through `argc` when it is not null.
+///
+/// # Safety
+/// `argc` must be null or writable.
+#[cfg(not(test))]
+#[no_mangle]
+pub unsafe extern "C" fn rt_args(argc: *mut i32) -> *const *const u8 {
+    // SAFETY: ARGS is read-only after the bootstrap; argc as documented.
+    unsafe {
+        let a = &*ARGS.get();
+        if !argc.is_null() {
+            *argc = a.argc;
+        }
+        a.argv
+    }
+}
+
+/// C API: the value of environment variable `name`, or NULL.
+///
+/// # Safety
+/// `name` must be NUL-terminated.
+#[cfg(not(test))]
+#[no_mangle]
+pub unsafe extern "C" fn rt_getenv(name: *const u8) -> *const u8 {
+    // SAFETY: forwarded.
+    unsafe { getenv(name) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn godebug_items() {
+        let mut d = DebugVars::default();
+        let mut unknown = Vec::new();
+        parse_godebug(
+            b"gctrace=1,inittrace=1,cpu.avx2=off,cpu.bogus=off,cpu.sse3=off,cpu.sse3=on,novalue",
+            &mut d,
+            &mut |n: &[u8]| unknown.push(n.to_vec()),
+        );
+        assert!(d.inittrace);
+        assert_eq!(d.cpu_off, crate::cpu::mask_for(b"avx2").unwrap());
+        assert_eq!(unknown, vec![b"bogus".to_vec()]);
+        parse_godebug(b"inittrace=0", &mut d, &mut |_: &[u8]| {});
+        assert!(!d.inittrace);
+    }
+
+    #[test]
+    fn gomaxprocs_values() {
+        assert_eq!(parse_procs(b"4"), Some(4));
+        assert_eq!(parse_procs(b"0"), None);
+        assert_eq!(parse_procs(b"-3"), None);
+        assert_eq!(parse_procs(b""), None);
+        assert_eq!(parse_procs(b"2x"), None);
+        assert_eq!(parse_procs(b"99999999999999"), None);
+    }
+
+    #[test]
+    fn env_scan_finds_runtime_vars_and_auxv() {
+        let strs = [
+            b"prog\0".as_ptr(),
+            core::ptr::null(),
+            b"A=1\0".as_ptr(),
+            b"GOMAXPROCS=3\0".as_ptr(),
+            b"GODEBUG=inittrace=0\0".as_ptr(),
+            b"GO=x\0".as_ptr(),
+            core::ptr::null(),
+        ];
+        let mut block: Vec<usize> = strs.iter().map(|&p| p as usize).collect();
+        block.extend([crate::os_linux::AT_PAGESZ, 4096, 0, 0]);
+        // SAFETY: block mimics the kernel's argv/envp/auxv layout.
+        unsafe { scan_env(1, block.as_ptr() as *const *const u8) };
+        // SAFETY: scan_env filled the globals.
+        unsafe {
+            assert_eq!(cstr_bytes((*ENV.get()).gomaxprocs), b"3");
+            assert_eq!(cstr_bytes((*ENV.get()).godebug), b"inittrace=0");
+            assert_eq!((*ARGS.get()).envc, 4);
+            assert_eq!(*(*ARGS.get()).auxv, crate::os_linux::AT_PAGESZ);
+            assert_eq!(cstr_bytes(getenv(b"GO\0".as_ptr())), b"x");
+            assert!(getenv(b"G\0".as_ptr()).is_null());
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Signals (Go: signal_unix.go): the initial mask (`sigsave`), the alternate signal stack
+//! (`minit`), and handlers for the synchronous fatal signals (`initsig`).
+//!
+//! Invariants:
+//! - Handlers run on the alternate stack (SA_ONSTACK), so a fault on an exhausted goroutine
+//!   stack can still be reported.
+//! - A fatal signal prints one line, `fatal error: unexpected signal SIGSEGV: addr=0x0
+//!   pc=0x401234 (main+0x14)`, and exits 2, as Go does; nothing returns into faulting code.
+//! - Every handler is installed with `runtime_sigreturn` as its restorer and all signals
+//!   blocked while it runs.
+use crate::print::Buf;
+use crate::runtime2::M;
+use crate::sys_linux::{self, SYS_RT_SIGACTION, SYS_RT_SIGPROCMASK, SYS_SIGALTSTACK};
+
+const SIGILL: usize = 4;
+const SIGBUS: usize = 7;
+const SIGFPE: usize = 8;
+const SIGSEGV: usize = 11;
+const SA_SIGINFO: u64 = 4;
+const SA_ONSTACK: u64 = 0x0800_0000;
+const SA_RESTORER: u64 = 0x0400_0000;
+const SIG_SETMASK: usize = 2;
+pub const SIGSTACK: usize = 32 << 10;
+
+/// The fatal signals the runtime reports, with their names.
+pub const FATAL: [(usize, &str); 4] = [
+    (SIGSEGV, "SIGSEGV"),
+    (SIGBUS, "SIGBUS"),
+    (SIGFPE, "SIGFPE"),
+    (SIGILL, "SIGILL"),
+];
+
+#[repr(C)]
+struct Sigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
+extern "C" {
+    fn runtime_sigreturn();
+}
+
+/// Saves the signal mask the process started with (Go: sigsave).
+pub fn sigsave(mp: *mut M) -> u64 {
+    let mut old = 0u64;
+    // SAFETY: with a null new set, rt_sigprocmask only writes the current mask into `old`.
+    unsafe { sys_linux::syscall4(SYS_RT_SIGPROCMASK, SIG_SETMASK, 0, &mut old as *mut u64 as usize, 8) };
+    // SAFETY: mp is m0, touched only by this thread during the bootstrap.
+    unsafe { (*mp).sigmask = old };
+    old
+}
+
+/// Gives the M its alternate signal stack (Go: minit's minitSignalStack).
+pub fn minit(mp: *mut M) {
+    let lo = crate::malloc::persistentalloc(SIGSTACK, 16) as usize;
+    let ss: [u64; 3] = [lo as u64, 0, SIGSTACK as u64]; // ss_sp, ss_flags, ss_size
+                                                        // SAFETY: ss is a valid stack_t describing memory reserved for this M only.
+    if unsafe { sys_linux::syscall3(SYS_SIGALTSTACK, ss.as_ptr() as usize, 0, 0) } != 0 {
+        crate::print::throw("minit: sigaltstack failed");
+    }
+    // SAFETY: mp is the current M, touched only by its own thread here.
+    unsafe { (*mp).gsignal = crate::runtime2::Stack { lo, hi: lo + SIGSTACK } };
+}
+
+/// Installs the fatal-signal handlers (Go: initsig); returns how many.
+pub fn initsig() -> usize {
+    let sa = Sigaction {
+        handler: sighandler as *const () as usize,
+        flags: SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
+        restorer: runtime_sigreturn as *const () as usize,
+        mask: u64::MAX,
+    };
+    for (sig, _) in FATAL {
+        // SAFETY: sa is a complete kernel sigaction; the handler and restorer live forever.
+        if unsafe { sys_linux::syscall4(SYS_RT_SIGACTION, sig, &sa as *const _ as usize, 0, 8) } != 0 {
+            crate::print::throw("initsig: rt_sigaction failed");
+        }
+    }
+    FATAL.len()
+}
+
+/// The handler for fatal signals: report and exit 2.
+extern "C" fn sighandler(sig: i32, info: *const u8, ctx: *const u8) {
+    // SAFETY: the kernel passes a siginfo (si_addr at 16) and a ucontext (RIP in gregs[16],
+    // gregs at offset 40) for SA_SIGINFO handlers.
+    let (addr, pc) = unsafe { (*(info.add(16) as *const u64), *(ctx.add(40 + 16 * 8) as *const u64)) };
+    let name = FATAL
+        .iter()
+        .find(|(s, _)| *s == sig as usize)
+        .map_or("signal", |(_, n)| n);
+    let mut b = Buf::new();
+    b.str("fatal error: unexpected signal ")
+        .str(name)
+        .str(": addr=")
+        .hex(addr)
+        .str(" pc=")
+        .hex(pc);
+    if let Some((sym, off)) = crate::symtab::lookup(pc as usize) {
+        b.str(" (").bytes(sym).str("+").hex(off as u64).str(")");
+    }
+    b.byte(b'\n').flush(2);
+    sys_linux::exit_group(2)
+}

@@ -1,0 +1,99 @@
+//! Goroutine stacks (Go: stack.go): g0's stack carved from the OS stack, and mmap'd goroutine
+//! stacks with a guard page, recycled through a pool.
+//!
+//! Invariants:
+//! - g0 on m0 runs on the OS stack: hi = the aligned entry sp, lo = hi - 64 KiB (Go 1.26);
+//!   stackguard0/1 = lo + STACK_GUARD.
+//! - Every goroutine stack is its own mapping `[guard | usable]`: the guard page below `lo`
+//!   is PROT_NONE, so running off the end faults instead of corrupting a neighbour. Mappings
+//!   are MAP_NORESERVE: only touched pages cost memory.
+//! - The main goroutine's stack follows RLIMIT_STACK (8 MiB by default, capped at 1 GiB), as C
+//!   programs expect of the main thread; other goroutines get DEFAULT_STACK.
+//! - Freed default-size stacks go to a pool and are reused before any new mapping.
+use crate::global::Global;
+use crate::print::throw;
+use crate::runtime2::Stack;
+use crate::sys_linux::{self, MAP_NORESERVE, MAP_STACK, PROT_NONE, PROT_READ, PROT_WRITE};
+
+pub const G0_STACK: usize = 64 << 10;
+pub const STACK_GUARD: usize = 928;
+pub const DEFAULT_STACK: usize = 256 << 10;
+const MAX_MAIN_STACK: usize = 1 << 30;
+const GUARD: usize = 4096;
+const RLIMIT_STACK: usize = 3;
+
+pub struct StackState {
+    pub main_size: usize,
+    /// Free default-size stacks, linked through their top word.
+    pool: usize,
+    pub pooled: usize,
+}
+
+pub static STACKS: Global<StackState> = Global::new(StackState {
+    main_size: 0,
+    pool: 0,
+    pooled: 0,
+});
+
+pub fn g0_stack(sp: usize) -> Stack {
+    Stack {
+        lo: sp - G0_STACK,
+        hi: sp,
+    }
+}
+
+/// Go's stackinit: sizes the main goroutine's stack from RLIMIT_STACK; the pool starts empty.
+pub fn stackinit() -> usize {
+    let mut lim = [0u64; 2];
+    // SAFETY: prlimit64(0, RLIMIT_STACK, NULL, &lim) writes 16 bytes into lim.
+    let r = unsafe { sys_linux::syscall4(sys_linux::SYS_PRLIMIT64, 0, RLIMIT_STACK, 0, lim.as_mut_ptr() as usize) };
+    let cur = if r == 0 { lim[0] as usize } else { 8 << 20 };
+    let size = cur.clamp(G0_STACK, MAX_MAIN_STACK).next_multiple_of(GUARD);
+    // SAFETY: STACKS is only touched on m0 (and later under the scheduler's rules).
+    unsafe { (*STACKS.get()).main_size = size };
+    size
+}
+
+/// A stack of `size` usable bytes (a multiple of the page size).
+pub fn stackalloc(size: usize) -> Stack {
+    // SAFETY: the pool holds only stacks stackfree gave back; each links the next through its
+    // top word, which nothing else uses while the stack is free.
+    unsafe {
+        let st = &mut *STACKS.get();
+        if size == DEFAULT_STACK && st.pool != 0 {
+            let hi = st.pool;
+            st.pool = *((hi - 8) as *const usize);
+            st.pooled -= 1;
+            return Stack { lo: hi - size, hi };
+        }
+    }
+    let r = sys_linux::mmap_anon(size + GUARD, PROT_READ | PROT_WRITE, MAP_NORESERVE | MAP_STACK);
+    if r < 0 {
+        throw("out of memory allocating stack");
+    }
+    let base = r as usize;
+    // SAFETY: the guard page is the lowest page of the mapping we just made.
+    if unsafe { sys_linux::mprotect(base, GUARD, PROT_NONE) } != 0 {
+        throw("stackalloc: cannot protect guard page");
+    }
+    Stack {
+        lo: base + GUARD,
+        hi: base + GUARD + size,
+    }
+}
+
+/// Returns a stack nothing runs on any more.
+pub fn stackfree(s: Stack) {
+    // SAFETY: the caller no longer uses `s`; its top word becomes the pool link, and non-pool
+    // stacks are unmapped together with their guard page.
+    unsafe {
+        if s.size() == DEFAULT_STACK {
+            let st = &mut *STACKS.get();
+            *((s.hi - 8) as *mut usize) = st.pool;
+            st.pool = s.hi;
+            st.pooled += 1;
+        } else {
+            sys_linux::munmap(s.lo - GUARD, s.size() + GUARD);
+        }
+    }
+}
