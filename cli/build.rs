@@ -7,7 +7,8 @@
 //! - The rustc call ignores the caller's `RUSTFLAGS`, and every path that could leak into the
 //!   object is remapped, so two builds give byte-identical `runtime.o` files.
 //! - `ld -r` keeps only what the roots reach; the result's only undefined symbol is `main`
-//!   (the integration tests check this with `nm -u`).
+//!   (the integration tests check this with `nm -u`). Functions keep their own sections, so
+//!   the final link's --gc-sections drops what a program does not use.
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,12 +48,13 @@ fn compile_rust(rt: &Path, lib: &Path) {
             "--crate-name=rtlink_runtime",
             "--target=x86_64-unknown-linux-gnu",
             "-Cpanic=abort",
-            "-Copt-level=2",
+            "-Copt-level=z",
             "-Clto=fat",
             "-Ccodegen-units=1",
             "-Crelocation-model=static",
             "-Cdebuginfo=0",
             "-Cforce-frame-pointers=yes",
+            "-Cforce-unwind-tables=no",
             &remap,
             "-o",
         ])
@@ -87,6 +89,17 @@ fn merge(lib: &Path, asm: &[PathBuf], out: &Path) {
     }
     ld.args(asm).arg(lib);
     run(&mut ld);
+    // LTO brings in core's functions with their unwind tables even under
+    // -Cforce-unwind-tables=no; with panic=abort nothing unwinds, and tracebacks use frame
+    // pointers, so the tables would only cost space in every program. rustc's .comment goes
+    // too: the runtime's identity is rtlink's to state.
+    run(Command::new("objcopy")
+        .args([
+            "--remove-section=.eh_frame",
+            "--remove-section=.rela.eh_frame",
+            "--remove-section=.comment",
+        ])
+        .arg(out));
 }
 
 fn run(cmd: &mut Command) {

@@ -67,8 +67,17 @@ pub fn link(args: &BuildArgs) -> Result<()> {
 
     let out = output::Pending::new(&args.output)?;
     let mut cmd = Command::new(&args.ld);
-    cmd.args(["-static", "-nostdlib", "-m", "elf_x86_64", "-z", "noexecstack", "-T"])
-        .arg(&script);
+    cmd.args([
+        "-static",
+        "-nostdlib",
+        "-m",
+        "elf_x86_64",
+        "-z",
+        "noexecstack",
+        "--gc-sections",
+        "-T",
+    ])
+    .arg(&script);
     cmd.arg("-o").arg(out.path());
     cmd.args(&objects).args(&args.inputs);
     if args.verbose {

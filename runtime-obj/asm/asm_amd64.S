@@ -31,9 +31,8 @@
 #define BUF_FCW		68
 #define M_G0		0
 
-	.text
-
 /* runtime_rt0_go(argc %rdi, argv %rsi): never returns. */
+	.section .text.runtime_rt0_go,"ax",@progbits
 	.globl runtime_rt0_go
 	.type runtime_rt0_go,@function
 runtime_rt0_go:
@@ -57,6 +56,7 @@ runtime_rt0_go:
 	.size runtime_rt0_go, .-runtime_rt0_go
 
 /* runtime_gogo(buf *Gobuf): restore the context in buf and jump to its pc. */
+	.section .text.runtime_gogo,"ax",@progbits
 	.globl runtime_gogo
 	.type runtime_gogo,@function
 runtime_gogo:
@@ -76,6 +76,7 @@ runtime_gogo:
  * runtime_mcall(fn func(*G)): save the caller's context in g.sched so that gogo resumes it as
  * if mcall had returned, switch to g0's stack and call fn(g). fn must not return.
  */
+	.section .text.runtime_mcall,"ax",@progbits
 	.globl runtime_mcall
 	.type runtime_mcall,@function
 runtime_mcall:
@@ -111,6 +112,7 @@ runtime_mcall:
  * runtime_goexit: the bottom frame of every goroutine. newproc points a new g's pc here with
  * r12 = arg and r13 = fn on an aligned, empty stack; when fn returns the goroutine ends.
  */
+	.section .text.runtime_goexit,"ax",@progbits
 	.globl runtime_goexit
 	.type runtime_goexit,@function
 runtime_goexit:
@@ -121,6 +123,7 @@ runtime_goexit:
 	.size runtime_goexit, .-runtime_goexit
 
 /* runtime_sigreturn: sa_restorer for every handler the runtime installs. */
+	.section .text.runtime_sigreturn,"ax",@progbits
 	.globl runtime_sigreturn
 	.type runtime_sigreturn,@function
 runtime_sigreturn:
@@ -134,6 +137,7 @@ runtime_sigreturn:
  * stack arguments and hands it to rt_vprintf. Only integer and pointer arguments exist in the
  * supported conversions, so fp_offset starts past the vector save area (176).
  */
+	.section .text.rt_printf,"ax",@progbits
 	.globl rt_printf
 	.type rt_printf,@function
 rt_printf:
@@ -159,12 +163,11 @@ rt_printf:
 
 /* The offsets above, for runtime_check. Order: see runtime2.rs AsmOffsets. */
 	.section .rodata.runtime_asm_offsets,"a",@progbits
-	.balign 8
 	.globl runtime_asm_offsets
 	.type runtime_asm_offsets,@object
 runtime_asm_offsets:
-	.quad TLS_G, G_STACK_LO, G_STACK_HI, G_M, G_SCHED, BUF_SP, BUF_PC, BUF_BP, BUF_RBX
-	.quad BUF_R12, BUF_R13, BUF_R14, BUF_R15, BUF_MXCSR, BUF_FCW, M_G0
+	.byte TLS_G, G_STACK_LO, G_STACK_HI, G_M, G_SCHED, BUF_SP, BUF_PC, BUF_BP, BUF_RBX
+	.byte BUF_R12, BUF_R13, BUF_R14, BUF_R15, BUF_MXCSR, BUF_FCW, M_G0
 	.size runtime_asm_offsets, .-runtime_asm_offsets
 
 /* mainPC: read-only, holds the address the first goroutine starts at (Go: runtime·mainPC). */

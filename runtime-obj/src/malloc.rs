@@ -33,7 +33,7 @@ pub fn persistentalloc(size: usize, align: usize) -> *mut u8 {
     let mut cur = NEXT.load(Ordering::Relaxed);
     loop {
         let p = cur.next_multiple_of(align);
-        let end = p.checked_add(size).unwrap_or(usize::MAX);
+        let end = p.saturating_add(size);
         if cur == 0 || end > END.load(Ordering::Relaxed) {
             throw("out of memory: runtime arena exhausted");
         }

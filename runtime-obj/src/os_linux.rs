@@ -214,10 +214,8 @@ pub extern "C" fn runtime_osinit() {
     let t = crate::trace::start();
     osinit();
     crate::trace::done("osinit", t, |b| {
-        b.str("ncpu=")
-            .u64(ncpu().into())
-            .str(" (sched_getaffinity) pagesize=")
-            .u64(pagesize() as u64);
+        b.kv("ncpu=", ncpu().into())
+            .kv(" (sched_getaffinity) pagesize=", pagesize() as u64);
     });
 }
 

@@ -31,6 +31,7 @@ impl Buf {
         &self.data[..self.len]
     }
 
+    #[inline(never)]
     pub fn bytes(&mut self, s: &[u8]) -> &mut Self {
         let n = s.len().min(BUF_CAP - self.len);
         self.data[self.len..self.len + n].copy_from_slice(&s[..n]);
@@ -59,6 +60,18 @@ impl Buf {
             self.byte(b'-');
         }
         self.u64(v.unsigned_abs())
+    }
+
+    /// `key` then `v` in decimal: one call where a trace line names a value.
+    #[inline(never)]
+    pub fn kv(&mut self, key: &str, v: u64) -> &mut Self {
+        self.str(key).u64(v)
+    }
+
+    /// `key` then `v` in hexadecimal.
+    #[inline(never)]
+    pub fn kx(&mut self, key: &str, v: u64) -> &mut Self {
+        self.str(key).hex(v)
     }
 
     /// `0x`-prefixed lower-case hexadecimal.

@@ -78,7 +78,7 @@ pub extern "C" fn runtime_schedinit() {
     // SAFETY: AT_RANDOM points to 16 kernel-provided bytes (args checked it is present).
     let seed = unsafe { rand::randinit(checked_random()) };
     trace::done("randinit", t, |b| {
-        b.str("seed=").hex(seed).str(" (AT_RANDOM)");
+        b.kx("seed=", seed).str(" (AT_RANDOM)");
     });
 
     let t = trace::start();
@@ -99,7 +99,7 @@ pub extern "C" fn runtime_schedinit() {
     let t = trace::start();
     let mask = signal::sigsave(m0);
     trace::done("sigsave", t, |b| {
-        b.str("sigmask=").hex(mask);
+        b.kx("sigmask=", mask);
     });
 
     let t = trace::start();
@@ -133,13 +133,13 @@ pub extern "C" fn runtime_schedinit() {
     let (procs, why) = decide_procs();
     procresize(procs);
     trace::done("procresize", t, |b| {
-        b.str("procs=").u64(procs.into()).str(" (");
+        b.kv("procs=", procs.into()).str(" (");
         why.describe(b);
         b.str(")");
     });
 
     trace::done("schedinit", all, |b| {
-        b.str("gomaxprocs=").u64(procs.into());
+        b.kv("gomaxprocs=", procs.into());
     });
 }
 
@@ -216,7 +216,7 @@ fn checkfds() -> u32 {
     for p in &fds {
         if p.revents & POLLNVAL != 0 {
             // SAFETY: a NUL-terminated path.
-            let fd = unsafe { sys_linux::open(b"/dev/null\0".as_ptr(), sys_linux::O_RDWR) };
+            let fd = unsafe { sys_linux::open(c"/dev/null".as_ptr().cast(), sys_linux::O_RDWR) };
             if fd != p.fd as isize {
                 throw("checkfds: cannot open /dev/null on a closed standard fd");
             }
@@ -240,20 +240,17 @@ impl ProcsSource {
                 b.str("GOMAXPROCS");
             }
             ProcsSource::FewCpus(n) => {
-                b.str("ncpu=")
-                    .u64(n.into())
+                b.kv("ncpu=", n.into())
                     .str(", cgroup not read: a quota cannot lower procs below 2");
             }
             ProcsSource::Cgroup(n, None) => {
-                b.str("ncpu=").u64(n.into()).str(", no cgroup quota");
+                b.kv("ncpu=", n.into()).str(", no cgroup quota");
             }
             ProcsSource::Cgroup(n, Some(m)) => {
-                b.str("ncpu=")
-                    .u64(n.into())
+                b.kv("ncpu=", n.into())
                     .str(", cgroup quota ")
                     .milli(m)
-                    .str(" -> ")
-                    .u64(m.div_ceil(1000).max(2));
+                    .kv(" -> ", m.div_ceil(1000).max(2));
             }
         }
     }
@@ -327,10 +324,8 @@ pub extern "C" fn runtime_newproc(f: usize, arg: usize) {
     trace::done("newproc", t, |b| {
         // SAFETY: gp was just created and is not running.
         let g = unsafe { &*gp };
-        b.str("goid=")
-            .u64(g.goid)
-            .str(" fn=*mainPC=")
-            .hex(f as u64)
+        b.kv("goid=", g.goid)
+            .kx(" fn=*mainPC=", f as u64)
             .str(" stack=")
             .range(g.stack.lo, g.stack.hi);
         b.str(" ")
@@ -392,7 +387,7 @@ pub extern "C" fn runtime_mstart() -> ! {
     let t = trace::start();
     let n = signal::initsig();
     trace::done("initsig", t, |b| {
-        b.str("handlers=").u64(n as u64).str(" (");
+        b.kv("handlers=", n as u64).str(" (");
         for (i, (_, name)) in signal::FATAL.iter().enumerate() {
             b.str(if i > 0 { " " } else { "" }).str(name);
         }
@@ -434,7 +429,7 @@ fn find_runnable(pp: *mut P) -> (*mut G, bool) {
     unsafe {
         let s = &*sched();
         let p = &*pp;
-        if p.schedtick % 61 == 0 && !s.runq.is_empty() {
+        if p.schedtick.is_multiple_of(61) && !s.runq.is_empty() {
             let gp = s.runq.get(&p.runq, s.gomaxprocs, 1);
             if !gp.is_null() {
                 return (gp, false);
@@ -533,8 +528,9 @@ static FINI_DONE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBoo
 /// Runs `.fini_array` (once) and exits the process.
 fn exit(code: i32) -> ! {
     if !FINI_DONE.swap(true, Relaxed) {
+        let (start, end) = (marker!(runtime_fini_array_start), marker!(runtime_fini_array_end));
         // SAFETY: the marker symbols bracket .fini_array.
-        unsafe { run_array(marker!(runtime_fini_array_start), marker!(runtime_fini_array_end), true) };
+        unsafe { run_array(start, end, true) };
     }
     sys_linux::exit_group(code)
 }
@@ -545,29 +541,16 @@ fn exit(code: i32) -> ! {
 pub extern "C" fn runtime_main(_arg: usize) -> ! {
     let t = trace::start();
     // SAFETY: the marker symbols bracket each array (linker script).
-    let (pre, init) = unsafe {
-        (
-            run_array(
-                marker!(runtime_preinit_array_start),
-                marker!(runtime_preinit_array_end),
-                false,
-            ),
-            run_array(
-                marker!(runtime_init_array_start),
-                marker!(runtime_init_array_end),
-                false,
-            ),
-        )
-    };
+    let pre = (marker!(runtime_preinit_array_start), marker!(runtime_preinit_array_end));
+    let init = (marker!(runtime_init_array_start), marker!(runtime_init_array_end));
+    // SAFETY: the marker symbols bracket each array (linker script).
+    let (pre, init) = unsafe { (run_array(pre.0, pre.1, false), run_array(init.0, init.1, false)) };
     trace::done("runtime_main", t, |b| {
         // SAFETY: the current G is the main goroutine.
         let g = unsafe { &*getg() };
-        b.str("goid=")
-            .u64(g.goid)
-            .str(" on m0, preinit_array=")
-            .u64(pre as u64)
-            .str(" init_array=")
-            .u64(init as u64);
+        b.kv("goid=", g.goid)
+            .kv(" on m0, preinit_array=", pre as u64)
+            .kv(" init_array=", init as u64);
         b.str(", calling main");
     });
     // SAFETY: ARGS is the kernel's argv/envp; main is the user's C entry point.

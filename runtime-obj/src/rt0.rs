@@ -59,8 +59,7 @@ pub unsafe extern "C" fn runtime_rt0_go1(argc: i32, argv: *const *const u8, sp: 
         let cpu = cpu::check_level(level, (*DEBUG.get()).cpu_off);
         if cpu.missing.is_some() {
             print::Buf::new()
-                .str("This program can only be run on AMD64 processors with v")
-                .u64(level.into())
+                .kv("This program can only be run on AMD64 processors with v", level.into())
                 .str(" microarchitecture support.\n")
                 .flush(2);
             sys_linux::exit_group(1);
@@ -79,17 +78,11 @@ pub unsafe extern "C" fn runtime_rt0_go1(argc: i32, argv: *const *const u8, sp: 
 
         trace::done("rt0_go", t0, |b| {
             b.str("g0.stack=").range((*g0).stack.lo, (*g0).stack.hi);
-            b.str(" amd64=v")
-                .u64(level.into())
-                .str(" cpuid=")
-                .u64(cpu.cpuid_calls.into());
-            b.str(" tls=")
-                .u64(t.template.memsz as u64)
-                .str("B/align ")
-                .u64(t.template.align.max(1) as u64);
+            b.kv(" amd64=v", level.into()).kv(" cpuid=", cpu.cpuid_calls.into());
+            b.kv(" tls=", t.template.memsz as u64)
+                .kv("B/align ", t.template.align.max(1) as u64);
             b.str(if t.mapped { " (mapped)" } else { " (static)" })
-                .str(" fs=")
-                .hex(t.tp as u64);
+                .kx(" fs=", t.tp as u64);
         });
     }
 }

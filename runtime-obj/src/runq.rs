@@ -8,6 +8,7 @@
 //!   confirms the reader took it, so a G is never run twice nor lost.
 //! - When the ring is full, half of it plus the new G move to the global queue in one batch,
 //!   so a busy P sheds work to the others at O(1) amortised cost.
+//!
 //! The global queue is a singly linked list through `G.schedlink` under its own lock.
 use core::cell::UnsafeCell;
 use core::ptr::null_mut;
@@ -97,7 +98,8 @@ impl RunQ {
             // are on the global queue.
             unsafe { (*w[0]).schedlink = w[1] };
         }
-        global.put_batch(batch[0], gp, n + 1);
+        // SAFETY: the batch was just taken off the ring (the CAS succeeded), so we own it.
+        unsafe { global.put_batch(batch[0], gp, n + 1) };
         true
     }
 
@@ -250,12 +252,20 @@ impl GlobalQueue {
         self.len() == 0
     }
 
-    pub fn put(&self, gp: *mut G) {
-        self.put_batch(gp, gp, 1);
+    /// Appends `gp`.
+    ///
+    /// # Safety
+    /// `gp` must be a live G that the caller owns and that is in no other queue.
+    pub unsafe fn put(&self, gp: *mut G) {
+        // SAFETY: forwarded.
+        unsafe { self.put_batch(gp, gp, 1) };
     }
 
     /// Appends the chain `head ..= tail` (linked through schedlink) of `n` Gs.
-    pub fn put_batch(&self, head: *mut G, tail: *mut G, n: u32) {
+    ///
+    /// # Safety
+    /// The chain must be live Gs that the caller owns and that are in no other queue.
+    pub unsafe fn put_batch(&self, head: *mut G, tail: *mut G, n: u32) {
         self.with(|q| {
             // SAFETY: the chain's Gs are owned by the caller and pass to the queue.
             unsafe {
@@ -376,7 +386,8 @@ mod tests {
     fn global_get_shares_between_procs() {
         let (glob, local, g) = (GlobalQueue::new(), RunQ::new(), gs(10));
         for &gp in &g {
-            glob.put(gp);
+            // SAFETY: test Gs, owned here.
+            unsafe { glob.put(gp) };
         }
         // 10 Gs over 2 Ps: 10/2 + 1 = 6 taken, one returned, five moved to the local ring.
         assert_eq!(id(glob.get(&local, 2, 0)), 0);

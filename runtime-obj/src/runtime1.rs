@@ -198,7 +198,7 @@ pub extern "C" fn runtime_check() {
         throw("check: not a little-endian 64-bit target");
     }
     crate::trace::done("check", t0, |b| {
-        b.str("asm offsets=").u64(asm.0.len() as u64).str(" ok, cas32/cas64 ok");
+        b.kv("asm offsets=", asm.0.len() as u64).str(" ok, cas32/cas64 ok");
     });
 }
 
@@ -224,20 +224,11 @@ pub unsafe extern "C" fn runtime_args(argc: i32, argv: *const *const u8) {
     crate::trace::done("args", t0, |b| {
         // SAFETY: ARGS is complete.
         let envc = unsafe { (*ARGS.get()).envc };
-        b.str("argc=").i64(argc.into()).str(" envc=").u64(envc as u64);
-        b.str(" auxv=")
-            .u64(aux.count as u64)
-            .str(" pagesz=")
-            .u64(aux.pagesz as u64);
-        b.str(" hwcap=")
-            .hex(aux.hwcap as u64)
-            .str(" vdso=")
-            .hex(aux.vdso as u64);
-        b.str(" phdr=")
-            .hex(aux.phdr as u64)
-            .str(" phnum=")
-            .u64(aux.phnum as u64);
-        b.str(" secure=").u64(aux.secure as u64);
+        b.str("argc=").i64(argc.into()).kv(" envc=", envc as u64);
+        b.kv(" auxv=", aux.count as u64).kv(" pagesz=", aux.pagesz as u64);
+        b.kx(" hwcap=", aux.hwcap as u64).kx(" vdso=", aux.vdso as u64);
+        b.kx(" phdr=", aux.phdr as u64).kv(" phnum=", aux.phnum as u64);
+        b.kv(" secure=", aux.secure as u64);
     });
 }
 
@@ -302,12 +293,12 @@ mod tests {
     #[test]
     fn env_scan_finds_runtime_vars_and_auxv() {
         let strs = [
-            b"prog\0".as_ptr(),
+            c"prog".as_ptr().cast::<u8>(),
             core::ptr::null(),
-            b"A=1\0".as_ptr(),
-            b"GOMAXPROCS=3\0".as_ptr(),
-            b"GODEBUG=inittrace=0\0".as_ptr(),
-            b"GO=x\0".as_ptr(),
+            c"A=1".as_ptr().cast::<u8>(),
+            c"GOMAXPROCS=3".as_ptr().cast::<u8>(),
+            c"GODEBUG=inittrace=0".as_ptr().cast::<u8>(),
+            c"GO=x".as_ptr().cast::<u8>(),
             core::ptr::null(),
         ];
         let mut block: Vec<usize> = strs.iter().map(|&p| p as usize).collect();
@@ -320,8 +311,8 @@ mod tests {
             assert_eq!(cstr_bytes((*ENV.get()).godebug), b"inittrace=0");
             assert_eq!((*ARGS.get()).envc, 4);
             assert_eq!(*(*ARGS.get()).auxv, crate::os_linux::AT_PAGESZ);
-            assert_eq!(cstr_bytes(getenv(b"GO\0".as_ptr())), b"x");
-            assert!(getenv(b"G\0".as_ptr()).is_null());
+            assert_eq!(cstr_bytes(getenv(c"GO".as_ptr().cast::<u8>())), b"x");
+            assert!(getenv(c"G".as_ptr().cast::<u8>()).is_null());
         }
     }
 }

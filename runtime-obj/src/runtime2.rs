@@ -150,14 +150,14 @@ pub static SCHED: Global<Sched> = Global::new(Sched {
 /// The struct offsets asm_amd64.S uses, in the order of its `runtime_asm_offsets` table.
 #[repr(C)]
 #[derive(PartialEq, Eq, Clone, Copy)]
-pub struct AsmOffsets(pub [usize; 16]);
+pub struct AsmOffsets(pub [u8; 16]);
 
 impl AsmOffsets {
     /// The same offsets computed from the Rust definitions.
     pub const fn rust() -> AsmOffsets {
         use core::mem::offset_of;
         let s = offset_of!(G, sched);
-        AsmOffsets([
+        let o = [
             crate::tls::TCB_G,
             offset_of!(G, stack) + offset_of!(Stack, lo),
             offset_of!(G, stack) + offset_of!(Stack, hi),
@@ -174,7 +174,15 @@ impl AsmOffsets {
             offset_of!(Gobuf, mxcsr),
             offset_of!(Gobuf, fcw),
             offset_of!(M, g0),
-        ])
+        ];
+        let mut b = [0u8; 16];
+        let mut i = 0;
+        while i < 16 {
+            assert!(o[i] < 256);
+            b[i] = o[i] as u8;
+            i += 1;
+        }
+        AsmOffsets(b)
     }
 }
 

@@ -93,12 +93,10 @@ extern "C" fn sighandler(sig: i32, info: *const u8, ctx: *const u8) {
     let mut b = Buf::new();
     b.str("fatal error: unexpected signal ")
         .str(name)
-        .str(": addr=")
-        .hex(addr)
-        .str(" pc=")
-        .hex(pc);
+        .kx(": addr=", addr)
+        .kx(" pc=", pc);
     if let Some((sym, off)) = crate::symtab::lookup(pc as usize) {
-        b.str(" (").bytes(sym).str("+").hex(off as u64).str(")");
+        b.str(" (").bytes(sym).kx("+", off as u64).str(")");
     }
     b.byte(b'\n').flush(2);
     sys_linux::exit_group(2)

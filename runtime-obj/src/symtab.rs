@@ -34,7 +34,7 @@ pub fn lookup(pc: usize) -> Option<(&'static [u8], usize)> {
 /// Reads a `T` at `off` if it lies within `file`.
 fn at<T>(file: &[u8], off: usize) -> Option<&T> {
     let end = off.checked_add(core::mem::size_of::<T>())?;
-    if end > file.len() || (file.as_ptr() as usize + off) % core::mem::align_of::<T>() != 0 {
+    if end > file.len() || !(file.as_ptr() as usize + off).is_multiple_of(core::mem::align_of::<T>()) {
         return None;
     }
     // SAFETY: in bounds and aligned (checked above); T is a plain repr(C) ELF struct.

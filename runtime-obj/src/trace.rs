@@ -2,10 +2,12 @@
 //! inittrace: `init <stage> @<ms since entry> ms, <ms the stage took> ms clock, <values>`.
 //!
 //! Without the setting, `start` returns 0 without reading any clock and `done` returns at
-//! once, so the trace costs a load and a branch per stage. The entry time is taken when rt0_go
+//! once, so the trace costs a load and a branch per stage. Lines are built in one static
+//! buffer: the bootstrap is single-threaded and emits one line at a time. The entry time is taken when rt0_go
 //! learns that tracing is on, before its first step.
 use core::sync::atomic::{AtomicI64, Ordering};
 
+use crate::global::Global;
 use crate::print::Buf;
 use crate::runtime1::inittrace;
 use crate::vdso::nanotime;
@@ -28,19 +30,30 @@ pub fn start() -> i64 {
     }
 }
 
-/// Prints the stage's line when tracing; `values` appends what the stage found.
+/// Prints the stage's line when tracing; `values` appends what the stage found. Only the
+/// closure's own calls are emitted at each call site: the line's head and tail are shared.
+#[inline(always)]
 pub fn done(stage: &str, t0: i64, values: impl FnOnce(&mut Buf)) {
-    if !inittrace() {
-        return;
+    if inittrace() {
+        let b = head(stage, t0);
+        values(b);
+        b.byte(b'\n').flush(2);
     }
+}
+
+/// The line buffer: tracing happens only on m0 during the bootstrap, one line at a time.
+static LINE: Global<Buf> = Global::new(Buf::new());
+
+#[cold]
+#[inline(never)]
+fn head(stage: &str, t0: i64) -> &'static mut Buf {
     let t1 = nanotime();
-    let mut b = Buf::new();
+    // SAFETY: one line is built at a time, on m0 (see LINE); the previous line was flushed.
+    let b = unsafe { &mut *LINE.get() };
     b.str("init ")
         .str(stage)
         .str(" @")
         .ms(t0 - ENTRY.load(Ordering::Relaxed))
         .str(" ms, ");
-    b.ms(t1 - t0).str(" ms clock, ");
-    values(&mut b);
-    b.byte(b'\n').flush(2);
+    b.ms(t1 - t0).str(" ms clock, ")
 }
