@@ -423,13 +423,15 @@ pub extern "C" fn runtime_schedule() -> ! {
 }
 
 /// Go's findRunnable, in Go's order: the global queue first every 61st tick (fairness), then
-/// runnext and the local ring, then the global queue, then stealing from other Ps.
+/// runnext and the local ring, then the global queue, then stealing from other Ps. Tick 0 does
+/// not count: the main goroutine inherits the P's first tick, and in Go runtime.main has
+/// parked and rescheduled several times before user code runs, so user code never sees it.
 fn find_runnable(pp: *mut P) -> (*mut G, bool) {
     // SAFETY: pp is the current M's P; allp has gomaxprocs live Ps.
     unsafe {
         let s = &*sched();
         let p = &*pp;
-        if p.schedtick.is_multiple_of(61) && !s.runq.is_empty() {
+        if p.schedtick != 0 && p.schedtick.is_multiple_of(61) && !s.runq.is_empty() {
             let gp = s.runq.get(&p.runq, s.gomaxprocs, 1);
             if !gp.is_null() {
                 return (gp, false);

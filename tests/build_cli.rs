@@ -1,0 +1,294 @@
+//! `rtlink build`, `runtime` and `cflags` as a user meets them: input checks with specific
+//! messages, atomic output, quietness, `-v`, the runtime object, microarchitecture levels.
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use object::write::{Object, StandardSection, Symbol, SymbolSection};
+use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
+
+fn hello(dir: &Path) -> PathBuf {
+    compile(dir, &Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/hello.c"), &[])
+}
+
+/// A relocatable object for `arch` defining a function `main`.
+fn foreign_object(dir: &Path, name: &str, arch: Architecture) -> PathBuf {
+    let mut obj = Object::new(BinaryFormat::Elf, arch, Endianness::Little);
+    let text = obj.section_id(StandardSection::Text);
+    let off = obj.append_section_data(text, &[0u8; 4], 4);
+    obj.add_symbol(Symbol {
+        name: b"main".to_vec(),
+        value: off,
+        size: 4,
+        kind: SymbolKind::Text,
+        scope: SymbolScope::Linkage,
+        weak: false,
+        section: SymbolSection::Section(text),
+        flags: SymbolFlags::None,
+    });
+    let path = dir.join(name);
+    std::fs::write(&path, obj.write().unwrap()).unwrap();
+    path
+}
+
+/// Runs `rtlink build ARGS` expecting failure; returns stderr.
+fn build_fails(args: &[&std::ffi::OsStr]) -> String {
+    let (code, out, err) = output(rtlink().arg("build").args(args));
+    assert_eq!(code, 1, "stdout: {out}\nstderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn bad_inputs_get_specific_messages() {
+    let dir = tempdir();
+    let d = dir.path();
+    let src = d.join("hello.c");
+    std::fs::write(&src, "int main(void) { return 0; }\n").unwrap();
+    let out = d.join("app");
+    let o = out.as_os_str();
+    let cases: Vec<(PathBuf, String)> = vec![
+        (
+            src.clone(),
+            format!(
+                "rtlink: {}: not an ELF object (compile it first: cc -c {})\n",
+                src.display(),
+                src.display()
+            ),
+        ),
+        (
+            foreign_object(d, "arm.o", Architecture::Aarch64),
+            format!(
+                "rtlink: {}: built for AArch64; rtlink links x86-64 objects\n",
+                d.join("arm.o").display()
+            ),
+        ),
+        (
+            foreign_object(d, "x.o", Architecture::I386),
+            format!(
+                "rtlink: {}: 32-bit object; rtlink links 64-bit x86-64 objects (compile without -m32)\n",
+                d.join("x.o").display()
+            ),
+        ),
+        (
+            d.join("missing.o"),
+            format!(
+                "rtlink: {}: cannot read input: No such file or directory (os error 2)\n",
+                d.join("missing.o").display()
+            ),
+        ),
+    ];
+    for (input, want) in cases {
+        let err = build_fails(&[input.as_os_str(), "-o".as_ref(), o]);
+        assert_eq!(err, want);
+        assert!(!out.exists());
+    }
+
+    let nomain = compile_str(d, "nomain", "int helper(void) { return 1; }\n", &[]);
+    let err = build_fails(&[nomain.as_os_str(), "-o".as_ref(), o]);
+    assert!(
+        err.starts_with("rtlink: no main: none of the inputs defines main"),
+        "{err}"
+    );
+
+    let so = d.join("libx.so");
+    ok(Command::new("cc").args(["-shared", "-fPIC", "-o"]).arg(&so).arg(&src));
+    let err = build_fails(&[so.as_os_str(), "-o".as_ref(), o]);
+    assert!(
+        err.contains("a shared object; rtlink links static objects and archives only"),
+        "{err}"
+    );
+}
+
+#[test]
+fn archives_are_linked_and_checked() {
+    let dir = tempdir();
+    let d = dir.path();
+    let lib = d.join("libhello.a");
+    ok(Command::new("ar").arg("rcs").arg(&lib).arg(hello(d)));
+    let exe = link(d, "from_archive", &[lib], &[]);
+    assert_eq!(output(&mut run(&exe)), (0, "hello, world\n".into(), String::new()));
+
+    let bad = d.join("libarm.a");
+    ok(Command::new("ar")
+        .arg("rcs")
+        .arg(&bad)
+        .arg(foreign_object(d, "arm.o", Architecture::Aarch64)));
+    let err = build_fails(&[bad.as_os_str(), "-o".as_ref(), d.join("x").as_os_str()]);
+    assert_eq!(
+        err,
+        format!(
+            "rtlink: {}(arm.o): built for AArch64; rtlink links x86-64 objects\n",
+            bad.display()
+        )
+    );
+}
+
+#[test]
+fn a_failed_link_leaves_the_previous_output_untouched() {
+    let dir = tempdir();
+    let d = dir.path();
+    let exe = link(d, "app", &[hello(d)], &[]);
+    let before = std::fs::read(&exe).unwrap();
+    let broken = compile_str(
+        d,
+        "broken",
+        "int nonexistent(void);\nint main(void) { return nonexistent(); }\n",
+        &[],
+    );
+    let err = build_fails(&[broken.as_os_str(), "-o".as_ref(), exe.as_os_str()]);
+    assert!(
+        err.contains("undefined reference to `nonexistent'"),
+        "the linker's own diagnostic passes through: {err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "rtlink: link failed: ld exited with exit status: 1; {} was not written",
+            exe.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&exe).unwrap(), before);
+    let leftovers: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".rtlink"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left behind: {leftovers:?}");
+    // A rejected input does not touch it either.
+    build_fails(&[d.join("broken.c").as_os_str(), "-o".as_ref(), exe.as_os_str()]);
+    assert_eq!(std::fs::read(&exe).unwrap(), before);
+}
+
+#[test]
+fn verbose_prints_the_exact_linker_command() {
+    let dir = tempdir();
+    let obj = hello(dir.path());
+    let exe = dir.path().join("hello");
+    let out = ok(rtlink().arg("build").arg("-v").arg(&obj).arg("-o").arg(&exe));
+    let cmd = text(&out.stderr);
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    assert_eq!(words[0], "ld");
+    let t = words.iter().position(|w| *w == "-T").unwrap();
+    assert!(words[t + 1].ends_with("rtlink_amd64_linux.ld"));
+    let rt = words.iter().position(|w| w.ends_with("rtlink_runtime.o")).unwrap();
+    let user = words.iter().position(|w| *w == obj.to_str().unwrap()).unwrap();
+    assert!(rt < user, "the runtime object is linked first: {cmd}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn the_runtime_object_only_needs_main_and_links_with_plain_ld() {
+    let dir = tempdir();
+    let d = dir.path();
+    let (rt, script, header) = (d.join("rt.o"), d.join("rtlink.ld"), d.join("rtlink.h"));
+    ok(rtlink()
+        .arg("runtime")
+        .arg("-o")
+        .arg(&rt)
+        .arg("--script")
+        .arg(&script)
+        .arg("--header")
+        .arg(&header));
+    let undefined = text(&ok(Command::new("nm").arg("-u").arg(&rt)).stdout);
+    assert_eq!(undefined.split_whitespace().collect::<Vec<_>>(), ["U", "main"]);
+    assert!(std::fs::read_to_string(&header)
+        .unwrap()
+        .contains("void rt_go(void (*fn)(void *), void *arg);"));
+    let exe = d.join("by_hand");
+    ok(Command::new("ld")
+        .args(["-static", "-nostdlib", "-z", "noexecstack", "-T"])
+        .arg(&script)
+        .arg("-o")
+        .arg(&exe)
+        .arg(&rt)
+        .arg(hello(d)));
+    assert_eq!(output(&mut run(&exe)), (0, "hello, world\n".into(), String::new()));
+    let entry = text(&ok(Command::new("readelf").arg("-h").arg(&exe)).stdout);
+    let entry = entry.lines().find(|l| l.contains("Entry point address")).unwrap();
+    assert!(
+        entry.ends_with(&format!("{:#x}", nm_addr(&exe, "_rt0_amd64_linux"))),
+        "{entry}"
+    );
+    assert_eq!(
+        nm_addr(&exe, "_rt0_amd64_linux"),
+        text(&ok(Command::new("nm").arg("-n").arg(&exe)).stdout)
+            .lines()
+            .find(|l| l.contains(" T "))
+            .map(|l| u64::from_str_radix(&l[..16], 16).unwrap())
+            .unwrap(),
+        "the entry is the first code"
+    );
+}
+
+#[test]
+fn cflags_point_at_the_header_and_the_level() {
+    let flags = cflags(&[]);
+    let inc = flags.iter().find_map(|f| f.strip_prefix("-I")).unwrap();
+    assert!(Path::new(inc).join("rtlink.h").is_file());
+    assert!(flags.iter().any(|f| f == "-ffreestanding"));
+    assert!(!flags.iter().any(|f| f.starts_with("-march")));
+    assert!(cflags(&["--amd64", "v3"]).iter().any(|f| f == "-march=x86-64-v3"));
+}
+
+/// Whether this CPU has what x86-64-v`level` requires, by /proc/cpuinfo's flags.
+fn cpu_has_level(level: u8) -> bool {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap();
+    let flags = info.lines().find(|l| l.starts_with("flags")).unwrap().to_string();
+    let has = |f: &str| flags.split_whitespace().any(|x| x == f);
+    let v2 = ["cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2", "ssse3"]
+        .iter()
+        .all(|f| has(f));
+    let v3 = v2
+        && ["avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"]
+            .iter()
+            .all(|f| has(f));
+    let v4 = v3
+        && ["avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"]
+            .iter()
+            .all(|f| has(f));
+    [true, v2, v3, v4][level as usize - 1]
+}
+
+#[test]
+fn the_microarchitecture_check_runs_cpuid_only_when_needed() {
+    let dir = tempdir();
+    let d = dir.path();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/hello.c");
+    for (level, mask, cpuid) in [
+        (1u8, "cpu.all=off", "0"),
+        (2, "cpu.popcnt=off", "2"),
+        (3, "cpu.avx2=off", "3"),
+        (4, "cpu.avx512bw=off", "3"),
+    ] {
+        let lv = format!("v{level}");
+        let obj = d.join(format!("hello{level}.o"));
+        ok(Command::new("cc")
+            .args(cflags(&["--amd64", &lv]))
+            .arg("-c")
+            .arg(&src)
+            .arg("-o")
+            .arg(&obj));
+        let exe = link(d, &format!("hello{level}"), &[obj], &["--amd64", &lv]);
+        let message =
+            format!("This program can only be run on AMD64 processors with {lv} microarchitecture support.\n");
+        let (code, out, err) = output(run(&exe).env("GODEBUG", "inittrace=1"));
+        if cpu_has_level(level) {
+            assert_eq!((code, out.as_str()), (0, "hello, world\n"), "{err}");
+            let rt0 = err.lines().next().unwrap();
+            assert_eq!(field(rt0, "amd64"), Some(lv.as_str()));
+            assert_eq!(field(rt0, "cpuid"), Some(cpuid), "{rt0}");
+        } else {
+            assert_eq!((code, err.as_str()), (1, message.as_str()));
+        }
+        // Masking a feature the level needs proves the message on any CPU; v1 needs nothing.
+        let (code, out, err) = output(run(&exe).env("GODEBUG", mask));
+        if level == 1 {
+            assert_eq!((code, out.as_str()), (0, "hello, world\n"));
+        } else {
+            assert_eq!((code, out.as_str(), err.as_str()), (1, "", message.as_str()));
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Real C programs linked by rtlink: what main receives, exit statuses, TLS, initialisation
+//! order, the stack protector, stack alignment, goroutines and fatal signals.
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+#[test]
+fn argv_and_envp_arrive_intact_even_when_many_and_long() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "args.c", &[]);
+    let long = "x".repeat(100_000);
+    let mut args: Vec<String> = (0..2000).map(|i| format!("arg-{i}-{}", "y".repeat(i % 50))).collect();
+    args.push(long.clone());
+    args.push(String::new());
+    args.push("spaces and\ttabs".into());
+    let mut cmd = run(&exe);
+    cmd.args(&args).env_clear().env("RTLINK_PROBE", &long[..5000]);
+    for i in 0..300 {
+        cmd.env(format!("V{i}"), "v".repeat(i));
+    }
+    let (code, out, _) = output(&mut cmd);
+    assert_eq!(code, 0);
+
+    let djb = |s: &str, len: &mut u64| {
+        s.bytes().fold(5381u64, |h, c| {
+            *len += 1;
+            h.wrapping_mul(33).wrapping_add(c.into())
+        })
+    };
+    let argv: Vec<String> = std::iter::once(exe.to_str().unwrap().to_string()).chain(args).collect();
+    let (mut alen, mut ah) = (0, 0u64);
+    for (i, a) in argv.iter().enumerate() {
+        ah ^= djb(a, &mut alen).wrapping_add(i as u64);
+    }
+    let line = out.lines().next().unwrap();
+    assert_eq!(field(line, "argc"), Some(argv.len().to_string().as_str()), "{line}");
+    assert_eq!(field(line, "arglen"), Some(alen.to_string().as_str()));
+    assert_eq!(field(line, "arghash"), Some(format!("{ah:x}").as_str()));
+    assert_eq!(field(line, "envc"), Some("301"));
+    assert_eq!(field(line, "same_argv"), Some("1"));
+    assert_eq!(out.lines().nth(1).unwrap(), format!("RTLINK_PROBE={}", &long[..5000]));
+}
+
+#[test]
+fn exit_status_is_mains_return_value() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "args.c", &[]);
+    for code in [0, 1, 2, 42, 127, 128, 200, 255, 256, 300] {
+        let (got, _, _) = output(run(&exe).arg(format!("exit={code}")));
+        assert_eq!(got, code % 256, "main returned {code}");
+    }
+}
+
+#[test]
+fn thread_locals_hold_their_initial_values() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "tls.c", &[]);
+    let (code, out, err) = output(&mut run(&exe));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "counter=42 small=7 text=initial ratio_x2=5 zero=0 big99=5 big_aligned=1\ngoroutine sees counter=42\n"
+    );
+    let segs = text(&ok(Command::new("readelf").args(["-lW"]).arg(&exe)).stdout);
+    let tls = segs
+        .lines()
+        .find(|l| l.trim_start().starts_with("TLS"))
+        .expect("PT_TLS segment");
+    assert!(tls.trim_end().ends_with("0x40"), "TLS alignment should be 64: {tls}");
+}
+
+#[test]
+fn preinit_then_constructors_by_priority_then_main_then_destructors() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "ctors.c", &[]);
+    let (code, out, _) = output(&mut run(&exe));
+    assert_eq!(code, 0);
+    assert_eq!(out, "order=P23cM\ndestructor d1\ndestructor d200\n");
+    let (code, out, _) = output(run(&exe).arg("via-rt_exit"));
+    assert_eq!(code, 7);
+    assert_eq!(out, "order=P23cM\ndestructor d1\ndestructor d200\n");
+}
+
+#[test]
+fn stack_protector_catches_a_smashed_frame() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "ssp.c", &["-O0", "-fstack-protector-all"]);
+    let dis = text(&ok(Command::new("objdump").arg("-d").arg(&exe)).stdout);
+    assert!(dis.contains("%fs:0x28"), "the program reads the canary from the TCB");
+    let (code, out, err) = output(&mut run(&exe));
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "fits\n", ""));
+    let (code, _, err) = output(run(&exe).arg("A".repeat(64)));
+    assert_eq!(code, 2);
+    assert_eq!(err, "fatal error: stack smashing detected\n");
+}
+
+#[test]
+fn sse_spills_need_and_get_aligned_stacks() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "sse.c", &["-O0"]);
+    let dis = text(&ok(Command::new("objdump").arg("-d").arg(&exe)).stdout);
+    assert!(
+        dis.contains("movaps"),
+        "the test needs aligned SSE stores to mean anything"
+    );
+    let (code, out, err) = output(&mut run(&exe));
+    assert_eq!((code, out.as_str()), (0, "main=70 goroutine=30\n"), "{err}");
+}
+
+#[test]
+fn goroutines_are_scheduled_in_go_order_and_recycled() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "goroutines.c", &[]);
+    let (code, out, err) = output(&mut run(&exe));
+    assert_eq!(code, 0, "{err}");
+    // The newest goroutine sits in runnext; rt_gosched requeues behind the others.
+    assert_eq!(out.lines().next(), Some("order=cabcab"));
+    assert_eq!(
+        out.lines().nth(1),
+        Some("total=1000 finished=1000 depth=300 main_goid=1")
+    );
+}
+
+#[test]
+fn a_fault_is_reported_like_go_with_the_function_name() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "crash.c", &[]);
+    let (code, out, err) = output(&mut run(&exe));
+    assert_eq!(code, 2);
+    assert_eq!(out, "about to fault\n");
+    let func = nm_addr(&exe, "crash_here");
+    let pc = err
+        .split("pc=")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap();
+    let pc = u64::from_str_radix(pc.trim_start_matches("0x"), 16).unwrap();
+    assert_eq!(
+        err,
+        format!(
+            "fatal error: unexpected signal SIGSEGV: addr=0x0 pc={pc:#x} (crash_here+{:#x})\n",
+            pc - func
+        )
+    );
+    // Stripped, the report still comes, without a name.
+    let stripped = dir.path().join("crash.stripped");
+    ok(Command::new("strip").arg("-o").arg(&stripped).arg(&exe));
+    let (code, _, err) = output(&mut run(&stripped));
+    assert_eq!(
+        (code, err),
+        (
+            2,
+            format!("fatal error: unexpected signal SIGSEGV: addr=0x0 pc={pc:#x}\n")
+        )
+    );
+}
+
+#[test]
+fn assembly_and_no_std_rust_objects_link_too() {
+    let dir = tempdir();
+    let asm = compile(
+        dir.path(),
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/hello_asm.S"),
+        &[],
+    );
+    let exe = link(dir.path(), "hello_asm", &[asm], &[]);
+    assert_eq!(
+        output(&mut run(&exe)),
+        (0, "hello from assembly\n".into(), String::new())
+    );
+
+    let obj = dir.path().join("rust_nostd.o");
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    ok(Command::new(rustc)
+        .args([
+            "--edition",
+            "2021",
+            "--crate-type",
+            "lib",
+            "--emit",
+            "obj",
+            "-C",
+            "panic=abort",
+            "-C",
+            "opt-level=2",
+        ])
+        .args(["-C", "relocation-model=static"])
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/rust_nostd.rs"))
+        .arg("-o")
+        .arg(&obj));
+    let exe = link(dir.path(), "rust_nostd", &[obj], &[]);
+    assert_eq!(
+        output(&mut run(&exe)),
+        (0, "hello from no_std Rust on goroutine 1\n".into(), String::new())
+    );
+}

@@ -1,0 +1,42 @@
+//! The samples build with their Makefile, as a user's project would, and run.
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+#[test]
+fn samples_makefile_builds_and_every_sample_runs() {
+    let dir = tempdir();
+    let out = dir.path().join("out");
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    ok(Command::new("make")
+        .arg("-s")
+        .arg("-C")
+        .arg(&samples)
+        .arg(format!("RTLINK={RTLINK}"))
+        .arg(format!("OUT={}", out.display())));
+    let expect: [(&str, &[&str], i32, &str); 6] = [
+        ("hello", &[], 0, "hello, world\n"),
+        ("args", &["a", "b"], 2, "argv[1] = a\nargv[2] = b\n"),
+        (
+            "tls_ctors",
+            &[],
+            0,
+            "counter=42 tag=tls zeroed=0\nconstructors ran in order: 101 202 65535\ndestructor: bye\n",
+        ),
+        ("goroutines", &[], 0, "all 3 workers finished; main is goroutine 1\n"),
+        ("hello_asm", &[], 0, "hello from assembly\n"),
+        ("rust_nostd", &[], 0, "hello from no_std Rust on goroutine 1\n"),
+    ];
+    for (name, args, code, want) in expect {
+        let (got, stdout, stderr) = output(run(&out.join(name)).args(args));
+        assert_eq!(got, code, "{name}: {stderr}");
+        assert!(stdout.contains(want), "{name} printed:\n{stdout}");
+    }
+    let (_, stdout, _) = output(&mut run(&out.join("goroutines")));
+    assert!(
+        stdout.starts_with("worker 3 (goroutine 4) step 0\nworker 1 (goroutine 2) step 0\n"),
+        "{stdout}"
+    );
+}
