@@ -125,7 +125,7 @@ fn stages_report_what_the_system_says() {
     assert!(rt0.contains(&format!("tls={memsz}B/align 64")), "{rt0} vs {tls:?}");
     let block = memsz.next_multiple_of(64) + 64;
     assert!(
-        rt0.contains(if block <= 1024 { "(static)" } else { "(mapped)" }),
+        rt0.contains(if block <= 1024 { "(static block)" } else { "(mapped block)" }),
         "{rt0}"
     );
 
@@ -180,7 +180,7 @@ fn a_large_tls_block_gets_its_own_mapping() {
     assert_eq!(out, "1 2 9\n");
     let rt0 = &lines[0].rest;
     assert!(
-        rt0.contains("B/align") && rt0.contains("(mapped)"),
+        rt0.contains("B/align") && rt0.contains("(mapped block)"),
         "64 KiB of TLS cannot use m0's static block: {rt0}"
     );
 }

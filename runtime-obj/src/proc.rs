@@ -93,7 +93,9 @@ pub extern "C" fn runtime_schedinit() {
     let t = trace::start();
     mcommoninit(m0);
     trace::done("mcommoninit", t, |b| {
-        b.str("m0 id=0 mcount=1");
+        // SAFETY: m0 and sched were just initialised on this thread.
+        let (id, mcount) = unsafe { ((*m0).id, (*sched()).mnext) };
+        b.kv("m0 id=", id as u64).kv(" mcount=", mcount as u64);
     });
 
     let t = trace::start();

@@ -79,10 +79,12 @@ pub unsafe extern "C" fn runtime_rt0_go1(argc: i32, argv: *const *const u8, sp: 
         trace::done("rt0_go", t0, |b| {
             b.str("g0.stack=").range((*g0).stack.lo, (*g0).stack.hi);
             b.kv(" amd64=v", level.into()).kv(" cpuid=", cpu.cpuid_calls.into());
-            b.kv(" tls=", t.template.memsz as u64)
-                .kv("B/align ", t.template.align.max(1) as u64);
-            b.str(if t.mapped { " (mapped)" } else { " (static)" })
-                .kx(" fs=", t.tp as u64);
+            if t.template.memsz == 0 {
+                b.str(" tls=none");
+            } else {
+                b.kv(" tls=", t.template.memsz as u64).kv("B/align ", t.template.align as u64);
+            }
+            b.str(if t.mapped { " (mapped block)" } else { " (static block)" }).kx(" fs=", t.tp as u64);
         });
     }
 }

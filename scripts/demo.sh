@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The main job, end to end: build rtlink, link samples/hello.c with it, run the program with
+# the bootstrap trace on, and inspect the binary.
+# Usage: bash scripts/demo.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+cargo build --release --quiet
+rtlink=target/release/rtlink
+out=target/demo
+mkdir -p "$out"
+
+echo "\$ cc \$(rtlink cflags) -O2 -c samples/hello.c -o $out/hello.o"
+cc $("$rtlink" cflags) -O2 -c samples/hello.c -o "$out/hello.o"
+echo "\$ rtlink build $out/hello.o -o $out/hello"
+"$rtlink" build "$out/hello.o" -o "$out/hello"
+echo "\$ GODEBUG=inittrace=1 $out/hello"
+GODEBUG=inittrace=1 "$out/hello"
+echo "\$ rtlink inspect --summary $out/hello"
+"$rtlink" inspect --summary "$out/hello"

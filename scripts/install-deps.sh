@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what rtlink's tests need on Debian 12: a C compiler and binutils (ld, nm, readelf,
+# objdump, strip, ar), make, taskset (util-linux) and Go (the inspect tests read Go binaries).
+# Quick when everything is there: it only calls apt-get for packages that are missing.
+set -euo pipefail
+
+need=()
+have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+for pkg in gcc binutils make util-linux golang-go; do
+  have "$pkg" || need+=("$pkg")
+done
+
+if ((${#need[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing: ${need[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
