@@ -125,7 +125,11 @@ fn stages_report_what_the_system_says() {
     assert!(rt0.contains(&format!("tls={memsz}B/align 64")), "{rt0} vs {tls:?}");
     let block = memsz.next_multiple_of(64) + 64;
     assert!(
-        rt0.contains(if block <= 1024 { "(static block)" } else { "(mapped block)" }),
+        rt0.contains(if block <= 1024 {
+            "(static block)"
+        } else {
+            "(mapped block)"
+        }),
         "{rt0}"
     );
 

@@ -82,9 +82,11 @@ pub unsafe extern "C" fn runtime_rt0_go1(argc: i32, argv: *const *const u8, sp: 
             if t.template.memsz == 0 {
                 b.str(" tls=none");
             } else {
-                b.kv(" tls=", t.template.memsz as u64).kv("B/align ", t.template.align as u64);
+                b.kv(" tls=", t.template.memsz as u64)
+                    .kv("B/align ", t.template.align as u64);
             }
-            b.str(if t.mapped { " (mapped block)" } else { " (static block)" }).kx(" fs=", t.tp as u64);
+            b.str(if t.mapped { " (mapped block)" } else { " (static block)" })
+                .kx(" fs=", t.tp as u64);
         });
     }
 }
