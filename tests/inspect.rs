@@ -1,0 +1,417 @@
+//! `rtlink inspect` against the reference tools: its symbol list must be byte-for-byte what
+//! `LC_ALL=C nm -n` prints, and its entry point and type what `readelf -h` says, on rtlink's
+//! own output, C binaries (static and dynamic), Go binaries and object files. The bootstrap
+//! verdict is checked on good binaries and on binaries broken on purpose, and bad files must
+//! give one clear error line and exit 1.
+mod common;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::*;
+
+/// `rtlink inspect ARGS FILE`: exit code, stdout, stderr.
+fn inspect(file: &Path, args: &[&str]) -> (i32, String, String) {
+    output(rtlink().arg("inspect").args(args).arg(file))
+}
+
+/// The value of `label:` in the summary.
+fn summary_field(summary: &str, label: &str) -> String {
+    let prefix = format!("{label}:");
+    summary
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {label} in\n{summary}"))
+        .trim()
+        .to_string()
+}
+
+fn readelf_h(file: &Path, key: &str) -> String {
+    let out = text(&ok(Command::new("readelf").arg("-hW").arg(file)).stdout);
+    out.lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix(key)
+                .map(|v| v.trim_start_matches(':').trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no {key} in readelf -h output:\n{out}"))
+}
+
+/// Asserts that `inspect --symbols` is exactly `LC_ALL=C nm -n`, and that the summary's entry
+/// and type agree with `readelf -h`.
+fn assert_matches_binutils(file: &Path) {
+    let nm = Command::new("nm")
+        .arg("-n")
+        .arg(file)
+        .env("LC_ALL", "C")
+        .output()
+        .unwrap();
+    let (code, syms, _) = inspect(file, &["--symbols"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        syms,
+        text(&nm.stdout),
+        "symbols of {} differ from nm -n",
+        file.display()
+    );
+    assert!(!syms.is_empty(), "{} has no symbols to compare", file.display());
+
+    let (_, summary, _) = inspect(file, &["--summary"]);
+    let kind = readelf_h(file, "Type");
+    let ty = summary_field(&summary, "type");
+    let expected = match kind.split_whitespace().next().unwrap() {
+        "EXEC" => "executable",
+        "REL" => "relocatable object",
+        "DYN" => "position-independent executable",
+        other => panic!("unexpected type {other}"),
+    };
+    assert!(ty.contains(expected), "{ty} vs readelf {kind}");
+    let class = readelf_h(file, "Class");
+    assert!(ty.starts_with(&class), "{ty} vs readelf class {class}");
+    if expected != "relocatable object" {
+        let entry = readelf_h(file, "Entry point address");
+        let ours = summary_field(&summary, "entry");
+        assert_eq!(ours.split_whitespace().next().unwrap(), entry, "{summary}");
+    }
+}
+
+fn rtlink_hello(dir: &Path) -> PathBuf {
+    let obj = compile(dir, &Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/hello.c"), &[]);
+    link(dir, "hello", &[obj], &[])
+}
+
+#[test]
+fn rtlink_binary_summary_and_symbols() {
+    let dir = tempdir();
+    let exe = rtlink_hello(dir.path());
+    assert_matches_binutils(&exe);
+    assert_matches_binutils(&dir.path().join("hello.o"));
+
+    let (code, out, err) = inspect(&exe, &[]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    let size = std::fs::metadata(&exe).unwrap().len();
+    assert_eq!(summary_field(&out, "file"), format!("{} ({size} bytes)", exe.display()));
+    assert_eq!(
+        summary_field(&out, "type"),
+        "ELF64 x86-64 executable, statically linked"
+    );
+    let entry = nm_addr(&exe, "_rt0_amd64_linux");
+    assert_eq!(summary_field(&out, "entry"), format!("{entry:#x} _rt0_amd64_linux"));
+    let (pc, rmain) = (nm_addr(&exe, "mainPC"), nm_addr(&exe, "runtime_main"));
+    assert_eq!(
+        summary_field(&out, "mainPC"),
+        format!("{pc:#x} mainPC -> {rmain:#x} runtime_main")
+    );
+    assert_eq!(
+        summary_field(&out, "main"),
+        format!("{:#x} main", nm_addr(&exe, "main"))
+    );
+    assert!(
+        summary_field(&out, "bootstrap").starts_with("ok (rtlink layout"),
+        "{out}"
+    );
+
+    // The full output is the summary, a blank line, and nm's list.
+    let (_, summary, _) = inspect(&exe, &["--summary"]);
+    let (_, syms, _) = inspect(&exe, &["--symbols"]);
+    assert_eq!(out, format!("{summary}\n{syms}"));
+    assert_eq!(
+        summary_field(&summary, "symbols"),
+        format!("{} (.symtab, as nm lists them)", syms.lines().count())
+    );
+}
+
+#[test]
+fn c_binaries_and_objects_match_nm() {
+    let dir = tempdir();
+    let d = dir.path();
+    // Every symbol letter class nm has for ELF: common, TLS, weak defined and undefined
+    // functions and objects, ifunc, local and global data, text and read-only data.
+    let src = d.join("kinds.c");
+    std::fs::write(
+        &src,
+        r#"#include <stdio.h>
+int common_var;
+__thread int tls_var = 3;
+static __thread int tls_local;
+const char greeting[] = "hi";
+static int counter = 1;
+__attribute__((weak)) int weak_fn(void) { return 1; }
+__attribute__((weak)) int weak_obj = 2;
+extern int undef_weak_fn(void) __attribute__((weak));
+extern int undef_weak_obj __attribute__((weak));
+static int impl(void) { return counter; }
+static int (*resolve(void))(void) { return impl; }
+int ifn(void) __attribute__((ifunc("resolve")));
+int main(void) {
+    tls_local++;
+    printf("%s %d %d\n", greeting, ifn() + tls_var + tls_local, undef_weak_fn ? undef_weak_fn() : weak_obj);
+    return &undef_weak_obj != 0;
+}
+"#,
+    )
+    .unwrap();
+    let obj = d.join("kinds.o");
+    ok(Command::new("gcc")
+        .args(["-fcommon", "-O2", "-g", "-c"])
+        .arg(&src)
+        .arg("-o")
+        .arg(&obj));
+    assert_matches_binutils(&obj);
+    for (name, extra) in [
+        ("dyn", &["-pie"][..]),
+        ("nopie", &["-no-pie"]),
+        ("static", &["-static"]),
+    ] {
+        let exe = d.join(name);
+        ok(Command::new("gcc").args(extra).arg(&obj).arg("-o").arg(&exe));
+        assert_matches_binutils(&exe);
+        let (code, out, _) = inspect(&exe, &["--summary"]);
+        assert_eq!(code, 0, "{out}");
+        assert!(summary_field(&out, "bootstrap").starts_with("none (no mainPC"), "{out}");
+        assert!(summary_field(&out, "entry").ends_with(" _start"), "{out}");
+        assert_eq!(
+            summary_field(&out, "main"),
+            format!("{:#x} main", nm_addr(&exe, "main"))
+        );
+    }
+    let (_, out, _) = inspect(&d.join("dyn"), &["--summary"]);
+    assert!(
+        summary_field(&out, "type").contains("dynamically linked (interpreter /lib"),
+        "{out}"
+    );
+
+    // C++: weak template instances and a unique global ('u').
+    let cc = d.join("u.cc");
+    std::fs::write(
+        &cc,
+        "inline int inl() { static int x; return ++x; }\n\
+         template <class T> T tw(T a) { return a + 1; }\n\
+         int use() { return inl() + tw(2); }\n",
+    )
+    .unwrap();
+    let cc_obj = d.join("u.o");
+    ok(Command::new("g++").args(["-O0", "-c"]).arg(&cc).arg("-o").arg(&cc_obj));
+    let (_, syms, _) = inspect(&cc_obj, &["--symbols"]);
+    assert!(syms.contains(" u _ZZ3inlvE1x") && syms.contains(" W _Z3inlv"), "{syms}");
+    assert_matches_binutils(&cc_obj);
+
+    // A 32-bit object: 8-digit addresses, ELF32 in the summary.
+    let src32 = d.join("s32.c");
+    std::fs::write(&src32, "int f(int x) { return x + 1; }\nint g;\n").unwrap();
+    let obj32 = d.join("s32.o");
+    ok(Command::new("gcc")
+        .args(["-m32", "-fcommon", "-c"])
+        .arg(&src32)
+        .arg("-o")
+        .arg(&obj32));
+    assert_matches_binutils(&obj32);
+}
+
+#[test]
+fn go_binary_has_the_go_layout() {
+    let dir = tempdir();
+    let d = dir.path();
+    let src = d.join("hello.go");
+    std::fs::write(
+        &src,
+        "package main\n\nimport \"os\"\n\nfunc main() { os.Stdout.Write([]byte(\"hi\\n\")) }\n",
+    )
+    .unwrap();
+    let exe = d.join("gohello");
+    ok(Command::new("go")
+        .args(["build", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .current_dir(d)
+        .env("GOCACHE", d.join("gocache"))
+        .env("GOPATH", d.join("gopath"))
+        .env("GO111MODULE", "off")
+        .env("GOTOOLCHAIN", "local"));
+    assert_matches_binutils(&exe);
+    let (code, out, _) = inspect(&exe, &["--summary"]);
+    assert_eq!(code, 0, "{out}");
+    let (pc, rmain) = (nm_addr(&exe, "runtime.mainPC"), nm_addr(&exe, "runtime.main"));
+    assert_eq!(
+        summary_field(&out, "mainPC"),
+        format!("{pc:#x} runtime.mainPC -> {rmain:#x} runtime.main")
+    );
+    assert_eq!(
+        summary_field(&out, "main"),
+        format!("{:#x} main.main", nm_addr(&exe, "main.main"))
+    );
+    assert!(summary_field(&out, "bootstrap").starts_with("ok (Go layout"), "{out}");
+}
+
+/// Overwrites the 8 bytes at virtual address `addr` of an rtlink binary (whose first PT_LOAD
+/// maps file offset 0 at 0x400000).
+fn patch_word(exe: &Path, addr: u64, value: u64) {
+    let mut bytes = std::fs::read(exe).unwrap();
+    let off = (addr - 0x400000) as usize;
+    bytes[off..off + 8].copy_from_slice(&value.to_le_bytes());
+    std::fs::write(exe, bytes).unwrap();
+}
+
+#[test]
+fn broken_layouts_are_reported() {
+    let dir = tempdir();
+    let d = dir.path();
+    let exe = rtlink_hello(d);
+    let (pc, main, rmain) = (
+        nm_addr(&exe, "mainPC"),
+        nm_addr(&exe, "main"),
+        nm_addr(&exe, "runtime_main"),
+    );
+    let loads = text(&ok(Command::new("readelf").arg("-lW").arg(&exe)).stdout);
+    assert!(
+        loads
+            .lines()
+            .any(|l| l.split_whitespace().take(3).collect::<Vec<_>>() == ["LOAD", "0x000000", "0x0000000000400000"]),
+        "{loads}"
+    );
+
+    // mainPC pointing at the user's main would skip the whole runtime.
+    let skip = d.join("skip");
+    std::fs::copy(&exe, &skip).unwrap();
+    patch_word(&skip, pc, main);
+    let (code, out, err) = inspect(&skip, &["--summary"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        summary_field(&out, "bootstrap").starts_with("FAILED (rtlink layout)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "  - mainPC holds {main:#x} (main), not runtime_main at {rmain:#x}"
+        )),
+        "{out}"
+    );
+    assert_eq!(
+        err,
+        format!(
+            "rtlink: {}: the bootstrap layout is broken (see above)\n",
+            skip.display()
+        )
+    );
+
+    // Entering at main instead of the runtime, linked by hand from the same parts.
+    let rt = d.join("rt.o");
+    let script = d.join("rtlink.ld");
+    ok(rtlink().arg("runtime").arg("-o").arg(&rt).arg("--script").arg(&script));
+    let bad_entry = d.join("bad_entry");
+    ok(Command::new("ld")
+        .args(["-static", "-nostdlib", "-z", "noexecstack", "-e", "main", "-T"])
+        .arg(&script)
+        .arg("-o")
+        .arg(&bad_entry)
+        .arg(&rt)
+        .arg(d.join("hello.o")));
+    let (code, out, _) = inspect(&bad_entry, &[]);
+    assert_eq!(code, 1, "{out}");
+    let (entry, main) = (nm_addr(&bad_entry, "_rt0_amd64_linux"), nm_addr(&bad_entry, "main"));
+    assert!(
+        out.contains(&format!(
+            "  - the entry point is {main:#x} (main), not _rt0_amd64_linux at {entry:#x}"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{main:016x} T main")),
+        "symbols are still listed:\n{out}"
+    );
+}
+
+#[test]
+fn stripped_binary() {
+    let dir = tempdir();
+    let exe = rtlink_hello(dir.path());
+    let stripped = dir.path().join("stripped");
+    ok(Command::new("strip").arg("-o").arg(&stripped).arg(&exe));
+    let (code, out, err) = inspect(&stripped, &["--summary"]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert_eq!(
+        summary_field(&out, "entry"),
+        format!("{:#x} ?", nm_addr(&exe, "_rt0_amd64_linux"))
+    );
+    assert!(
+        summary_field(&out, "bootstrap").starts_with("none (no symbol table"),
+        "{out}"
+    );
+    assert_eq!(
+        summary_field(&out, "symbols"),
+        "none (no .symtab; the file is stripped)"
+    );
+    // Like nm: nothing on stdout, a note on stderr.
+    let (code, out, err) = inspect(&stripped, &["--symbols"]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    assert_eq!(err, format!("rtlink: {}: no symbols\n", stripped.display()));
+}
+
+#[test]
+fn bad_files_give_one_clear_error() {
+    let dir = tempdir();
+    let d = dir.path();
+    let write = |name: &str, bytes: &[u8]| {
+        let p = d.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let exe = rtlink_hello(d);
+    let elf = std::fs::read(&exe).unwrap();
+    let cases = [
+        (
+            write("notes.txt", b"hello\n"),
+            "not an ELF file (it starts with 68 65 6c 6c)".to_string(),
+        ),
+        (write("empty", b""), "the file is empty, not an ELF file".to_string()),
+        (
+            write("lib.a", b"!<arch>\n"),
+            "an ar archive, not an ELF file".to_string(),
+        ),
+        (
+            write("short", &elf[..100]),
+            "truncated or malformed ELF file".to_string(),
+        ),
+        (d.join("missing"), "No such file or directory".to_string()),
+    ];
+    for (file, msg) in cases {
+        let (code, out, err) = inspect(&file, &[]);
+        assert_eq!((code, out.as_str()), (1, ""), "{}: {err}", file.display());
+        assert!(
+            err.starts_with("rtlink: ") && err.contains(&msg),
+            "{}: {err}",
+            file.display()
+        );
+        assert!(err.contains(file.file_name().unwrap().to_str().unwrap()), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    // Cut anywhere, the file is either still readable or refused; never a crash.
+    for len in (0..elf.len()).step_by(211) {
+        let cut = write("cut", &elf[..len]);
+        let (code, _, err) = inspect(&cut, &[]);
+        assert!(code == 0 || code == 1, "cut at {len}: exit {code}: {err}");
+        assert!(!err.contains("panicked"), "cut at {len}: {err}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    // An object with far more symbols than a pipe buffers, so rtlink is still writing when
+    // the reader goes away (as with `rtlink inspect big.o | head`).
+    let dir = tempdir();
+    let src: String = (0..8000).map(|i| format!("int variable_number_{i} = {i};\n")).collect();
+    let obj = compile_str(dir.path(), "many", &src, &[]);
+    let mut child = rtlink()
+        .arg("inspect")
+        .arg(&obj)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 5];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(&first, b"file:");
+    assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
+}
