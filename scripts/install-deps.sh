@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs what rtlink's tests need on Debian 12: a C compiler and binutils (ld, nm, readelf,
+# Installs what rtlink's tests need on Debian 12: C and C++ compilers with glibc's static and
+# shared libraries (the inspect tests compare against gcc's binaries), binutils (ld, nm, readelf,
 # objdump, strip, ar), make, taskset (util-linux) and Go (the inspect tests read Go binaries).
 # Quick when everything is there: it only calls apt-get for packages that are missing.
 set -euo pipefail
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in gcc binutils make util-linux golang-go; do
+for pkg in gcc g++ libc6-dev binutils make util-linux golang-go; do
   have "$pkg" || need+=("$pkg")
 done
 
