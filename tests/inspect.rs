@@ -370,11 +370,13 @@ fn bad_files_give_one_clear_error() {
             "an ar archive, not an ELF file".to_string(),
         ),
         (
-            write("short", &elf[..100]),
-            "truncated or malformed ELF file".to_string(),
+            write("short", &elf[..40]),
+            "truncated ELF header: the file has 40 bytes, the header needs 64".to_string(),
         ),
         (d.join("missing"), "No such file or directory".to_string()),
+        (d.join("adir"), "is a directory, not an ELF file".to_string()),
     ];
+    std::fs::create_dir(d.join("adir")).unwrap();
     for (file, msg) in cases {
         let (code, out, err) = inspect(&file, &[]);
         assert_eq!((code, out.as_str()), (1, ""), "{}: {err}", file.display());
@@ -386,6 +388,28 @@ fn bad_files_give_one_clear_error() {
         assert!(err.contains(file.file_name().unwrap().to_str().unwrap()), "{err}");
         assert_eq!(err.lines().count(), 1, "{err}");
     }
+    // A damaged table is named with its offsets; the sound parts are still shown.
+    let phnum = u16::from_le_bytes([elf[56], elf[57]]);
+    let cut = write("cut100", &elf[..100]);
+    let (code, out, err) = inspect(&cut, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("file:") && out.contains("type:      ELF64 x86-64 executable"),
+        "{out}"
+    );
+    assert!(
+        err.contains(&format!(
+            "rtlink: {}: program header table at 0x40 ({phnum} entries of 56 bytes) runs past the end of the \
+             file (size 0x64)\n",
+            cut.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("the file is damaged; the output above shows only its sound parts\n"),
+        "{err}"
+    );
+
     // Cut anywhere, the file is either still readable or refused; never a crash.
     for len in (0..elf.len()).step_by(211) {
         let cut = write("cut", &elf[..len]);

@@ -50,7 +50,7 @@ pub enum Verdict {
 
 /// Finds the layout the file claims and checks its rules.
 pub fn check(img: &Image, syms: &[Symbol]) -> (Verdict, Option<(&'static Layout, MainPc)>) {
-    if img.elf.header.e_type == goblin::elf::header::ET_REL {
+    if img.header.e_type == goblin::elf::header::ET_REL {
         let why = "relocatable object: addresses are fixed when it is linked".to_string();
         return (Verdict::NotApplicable(why), None);
     }
@@ -70,7 +70,7 @@ pub fn check(img: &Image, syms: &[Symbol]) -> (Verdict, Option<(&'static Layout,
         target: img.read_u64(pc_sym.value),
     };
     let mut broken = Vec::new();
-    let entry = img.elf.entry;
+    let entry = img.header.e_entry;
     match defined(syms, layout.entry) {
         Some(s) if s.value == entry => {}
         Some(s) => broken.push(format!(

@@ -1,23 +1,68 @@
-//! An ELF file read into memory and parsed by goblin, with the few views the inspector needs:
-//! what kind of file it is, and the bytes a virtual address maps to.
+//! An ELF file read into memory, with every table checked against the file before it is used.
 //!
-//! Anything that is not a well-formed ELF file is turned into an error naming the file and
-//! what is wrong with it before any other part of the inspector sees it.
+//! goblin reads the structures; this module decides which of them can be trusted. Only an
+//! unusable ELF header is fatal (`parse` returns an error naming the file). Every other broken
+//! part (a table that runs past the end of the file, a wrong entry size, an index out of range)
+//! is recorded in `problems` with its offsets, left empty in the model, and the views print
+//! whatever is sound; the command then reports the problems and exits 1. Counts are only
+//! believed after `count * entry size` has been checked against the file size, so a header with
+//! absurd counts cannot make the inspector allocate more than the file justifies.
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use goblin::elf::header::{self, ET_CORE, ET_DYN, ET_EXEC, ET_REL};
-use goblin::elf::program_header::{PT_DYNAMIC, PT_LOAD};
+use goblin::container::{Container, Ctx};
+use goblin::elf::dynamic::{Dyn, DF_1_PIE, DT_FLAGS_1, DT_NULL};
+use goblin::elf::header::{self, Header, ET_CORE, ET_DYN, ET_EXEC, ET_REL};
+use goblin::elf::program_header::{ProgramHeader, PT_DYNAMIC, PT_INTERP, PT_LOAD};
+use goblin::elf::section_header::{SectionHeader, SHN_XINDEX, SHT_DYNSYM, SHT_NOBITS, SHT_SYMTAB};
+use goblin::elf::sym::{Sym, Symtab};
 use goblin::elf::Elf;
+
+/// A symbol table section with its string table.
+pub struct SymbolTable<'a> {
+    pub syms: Vec<Sym>,
+    /// The linked string table's bytes (empty when it is unusable).
+    pub strings: &'a [u8],
+}
+
+impl<'a> SymbolTable<'a> {
+    /// The symbol's name; `None` when its offset lies outside the string table.
+    pub fn name(&self, sym: &Sym) -> Option<&'a str> {
+        cstr(self.strings, sym.st_name)
+    }
+}
 
 pub struct Image<'a> {
     pub data: &'a [u8],
-    pub elf: Elf<'a>,
+    pub header: Header,
+    pub ctx: Ctx,
+    pub is_64: bool,
+    pub phdrs: Vec<ProgramHeader>,
+    pub shdrs: Vec<SectionHeader>,
+    /// The section name table's index after extended numbering, if it is usable.
+    pub shstrndx: Option<usize>,
+    pub symtab: Option<SymbolTable<'a>>,
+    pub dynsym: Option<SymbolTable<'a>>,
+    pub interpreter: Option<&'a str>,
+    /// What is broken, one sentence each, with offsets (`section header table at 0x12000 runs
+    /// past the end of the file (size 0x11f00)`).
+    pub problems: Vec<String>,
 }
 
 /// The whole file; the parsed image borrows from it.
 pub fn read(path: &Path) -> Result<Vec<u8>> {
+    if path.is_dir() {
+        bail!("{}: is a directory, not an ELF file", path.display());
+    }
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// The NUL-terminated string at `off`. An unterminated string ends at the end of the table;
+/// bytes that are not UTF-8 give `<non-UTF-8 name>`.
+pub fn cstr(table: &[u8], off: usize) -> Option<&str> {
+    let rest = table.get(off..)?;
+    let s = &rest[..rest.iter().position(|&b| b == 0).unwrap_or(rest.len())];
+    Some(std::str::from_utf8(s).unwrap_or("<non-UTF-8 name>"))
 }
 
 impl<'a> Image<'a> {
@@ -41,14 +86,229 @@ impl<'a> Image<'a> {
                     .join(" ")
             );
         }
-        let elf = Elf::parse(bytes).map_err(|e| anyhow::anyhow!("{p}: truncated or malformed ELF file: {e}"))?;
-        Ok(Image { data: bytes, elf })
+        let is_64 = match bytes.get(header::EI_CLASS) {
+            Some(&header::ELFCLASS64) => true,
+            Some(&header::ELFCLASS32) => false,
+            other => bail!("{p}: unknown ELF class {other:?} in e_ident (expected 1 or 2)"),
+        };
+        let le = match bytes.get(header::EI_DATA) {
+            Some(&header::ELFDATA2LSB) => true,
+            Some(&header::ELFDATA2MSB) => false,
+            other => bail!("{p}: unknown ELF data encoding {other:?} in e_ident (expected 1 or 2)"),
+        };
+        let need = if is_64 {
+            header::header64::SIZEOF_EHDR
+        } else {
+            header::header32::SIZEOF_EHDR
+        };
+        if bytes.len() < need {
+            bail!(
+                "{p}: truncated ELF header: the file has {} bytes, the header needs {need}",
+                bytes.len()
+            );
+        }
+        let header = Elf::parse_header(bytes).with_context(|| format!("{p}: unreadable ELF header"))?;
+        let ctx = Ctx::new(if is_64 { Container::Big } else { Container::Little }, le.into());
+        let mut img = Image {
+            data: bytes,
+            header,
+            ctx,
+            is_64,
+            phdrs: Vec::new(),
+            shdrs: Vec::new(),
+            shstrndx: None,
+            symtab: None,
+            dynsym: None,
+            interpreter: None,
+            problems: Vec::new(),
+        };
+        img.load_sections();
+        img.load_segments();
+        img.symtab = img.load_symbols(SHT_SYMTAB);
+        img.dynsym = img.load_symbols(SHT_DYNSYM);
+        Ok(img)
+    }
+
+    /// Checks that a table of `count` entries of `entsize` bytes at `off` lies in the file.
+    fn table_fits(&mut self, what: &str, off: u64, count: u64, entsize: u64) -> bool {
+        let end = count.checked_mul(entsize).and_then(|n| n.checked_add(off));
+        match end {
+            Some(end) if end <= self.data.len() as u64 => true,
+            _ => {
+                self.problems.push(format!(
+                    "{what} at {off:#x} ({count} entries of {entsize} bytes) runs past the end of the file (size {:#x})",
+                    self.data.len()
+                ));
+                false
+            }
+        }
+    }
+
+    fn load_sections(&mut self) {
+        let h = self.header;
+        if h.e_shoff == 0 {
+            return;
+        }
+        let size = SectionHeader::size(self.ctx) as u64;
+        if u64::from(h.e_shentsize) != size {
+            self.problems.push(format!(
+                "section headers have entry size {}, expected {size}",
+                h.e_shentsize
+            ));
+            return;
+        }
+        if !self.table_fits("section header table", h.e_shoff, u64::from(h.e_shnum.max(1)), size) {
+            return;
+        }
+        // With more than 0xff00 sections the count lives in section 0's sh_size.
+        let first = SectionHeader::parse_from(self.data, h.e_shoff as usize, 1, self.ctx);
+        let count = match (h.e_shnum, first) {
+            (0, Ok(f)) => f[0].sh_size,
+            (n, _) => u64::from(n),
+        };
+        if count == 0 || !self.table_fits("section header table", h.e_shoff, count, size) {
+            return;
+        }
+        match SectionHeader::parse_from(self.data, h.e_shoff as usize, count as usize, self.ctx) {
+            Ok(s) => self.shdrs = s,
+            Err(e) => self
+                .problems
+                .push(format!("section header table at {:#x}: {e}", h.e_shoff)),
+        }
+        let idx = match u32::from(h.e_shstrndx) {
+            SHN_XINDEX => self.shdrs.first().map_or(0, |s| s.sh_link as usize),
+            i => i as usize,
+        };
+        if idx == 0 {
+            return;
+        }
+        if idx >= self.shdrs.len() {
+            self.problems.push(format!(
+                "section name table index {idx} is out of range ({} sections)",
+                self.shdrs.len()
+            ));
+        } else if self.section_data(idx).is_some() {
+            self.shstrndx = Some(idx);
+        } else {
+            self.problems
+                .push(format!("section name table (section {idx}) lies outside the file"));
+        }
+    }
+
+    fn load_segments(&mut self) {
+        let h = self.header;
+        // With 0xffff or more segments the count lives in section 0's sh_info.
+        let count = match (h.e_phnum, self.shdrs.first()) {
+            (0xffff, Some(s)) => u64::from(s.sh_info),
+            (n, _) => u64::from(n),
+        };
+        if count == 0 {
+            return;
+        }
+        let size = ProgramHeader::size(self.ctx) as u64;
+        if u64::from(h.e_phentsize) != size {
+            self.problems.push(format!(
+                "program headers have entry size {}, expected {size}",
+                h.e_phentsize
+            ));
+            return;
+        }
+        if !self.table_fits("program header table", h.e_phoff, count, size) {
+            return;
+        }
+        match ProgramHeader::parse(self.data, h.e_phoff as usize, count as usize, self.ctx) {
+            Ok(p) => self.phdrs = p,
+            Err(e) => self
+                .problems
+                .push(format!("program header table at {:#x}: {e}", h.e_phoff)),
+        }
+        let broken: Vec<String> = (self.phdrs.iter().enumerate())
+            .filter(|(_, ph)| ph.p_filesz != 0 && self.segment_data(ph).is_none())
+            .map(|(i, ph)| {
+                format!(
+                    "segment {i} at {:#x} (size {:#x}) runs past the end of the file (size {:#x})",
+                    ph.p_offset,
+                    ph.p_filesz,
+                    self.data.len()
+                )
+            })
+            .collect();
+        self.problems.extend(broken);
+        self.interpreter = self
+            .phdrs
+            .iter()
+            .find(|p| p.p_type == PT_INTERP)
+            .and_then(|p| self.segment_data(p))
+            .and_then(|d| cstr(d, 0));
+    }
+
+    fn load_symbols(&mut self, kind: u32) -> Option<SymbolTable<'a>> {
+        let section = self.shdrs.iter().position(|s| s.sh_type == kind)?;
+        let sh = self.shdrs[section].clone();
+        let what = format!("symbol table {} (section {section})", self.section_name(section));
+        let size = Sym::size(self.ctx.container) as u64;
+        if sh.sh_entsize != size {
+            self.problems
+                .push(format!("{what} has entry size {}, expected {size}", sh.sh_entsize));
+            return None;
+        }
+        if !self.table_fits(&what, sh.sh_offset, sh.sh_size / size, size) {
+            return None;
+        }
+        let syms = match Symtab::parse(self.data, sh.sh_offset as usize, (sh.sh_size / size) as usize, self.ctx) {
+            Ok(t) => t.to_vec(),
+            Err(e) => {
+                self.problems.push(format!("{what}: {e}"));
+                return None;
+            }
+        };
+        let strings = match self.section_data(sh.sh_link as usize) {
+            Some(s) => s,
+            None => {
+                self.problems.push(format!(
+                    "{what} names string table section {}, which is missing or outside the file",
+                    sh.sh_link
+                ));
+                &[]
+            }
+        };
+        Some(SymbolTable { syms, strings })
+    }
+
+    /// The section's name, `<corrupt>` when the name table or offset is unusable (as readelf).
+    pub fn section_name(&self, i: usize) -> &'a str {
+        let name = self
+            .shstrndx
+            .and_then(|t| self.section_data(t))
+            .zip(self.shdrs.get(i))
+            .and_then(|(t, s)| cstr(t, s.sh_name));
+        name.unwrap_or("<corrupt>")
+    }
+
+    /// The section's bytes in the file; `None` for SHT_NOBITS and for ranges outside the file.
+    pub fn section_data(&self, i: usize) -> Option<&'a [u8]> {
+        let s = self.shdrs.get(i)?;
+        if s.sh_type == SHT_NOBITS {
+            return None;
+        }
+        self.range(s.sh_offset, s.sh_size)
+    }
+
+    /// The segment's file bytes; `None` when they lie outside the file.
+    pub fn segment_data(&self, p: &ProgramHeader) -> Option<&'a [u8]> {
+        self.range(p.p_offset, p.p_filesz)
+    }
+
+    fn range(&self, off: u64, len: u64) -> Option<&'a [u8]> {
+        let start = usize::try_from(off).ok()?;
+        let end = start.checked_add(usize::try_from(len).ok()?)?;
+        self.data.get(start..end)
     }
 
     /// `ELF64 x86-64 executable, statically linked` and the like.
     pub fn describe(&self) -> String {
-        let h = &self.elf.header;
-        let class = if self.elf.is_64 { "ELF64" } else { "ELF32" };
+        let h = &self.header;
+        let class = if self.is_64 { "ELF64" } else { "ELF32" };
         let machine = match h.e_machine {
             header::EM_X86_64 => "x86-64".to_string(),
             header::EM_386 => "i386".to_string(),
@@ -56,19 +316,20 @@ impl<'a> Image<'a> {
             header::EM_RISCV => "RISC-V".to_string(),
             m => format!("machine {m}"),
         };
-        let dynamic = self.elf.program_headers.iter().any(|p| p.p_type == PT_DYNAMIC);
+        let dynamic = self.phdrs.iter().any(|p| p.p_type == PT_DYNAMIC);
+        let pie = self.pie_flag();
         let kind = match h.e_type {
             ET_REL => "relocatable object".to_string(),
             ET_EXEC => "executable".to_string(),
-            ET_DYN if self.elf.interpreter.is_some() || self.pie_flag() => "position-independent executable".into(),
+            ET_DYN if self.interpreter.is_some() || pie => "position-independent executable".into(),
             ET_DYN => "shared object".to_string(),
             ET_CORE => "core file".to_string(),
             t => format!("ELF type {t:#x}"),
         };
-        let linking = match (h.e_type, self.elf.interpreter, dynamic) {
+        let linking = match (h.e_type, self.interpreter, dynamic) {
             (ET_REL | ET_CORE, _, _) => String::new(),
             (_, Some(interp), _) => format!(", dynamically linked (interpreter {interp})"),
-            (ET_DYN, None, _) if !self.pie_flag() => String::new(),
+            (ET_DYN, None, _) if !pie => String::new(),
             (_, None, true) => ", static-pie linked".to_string(),
             (_, None, false) => ", statically linked".to_string(),
         };
@@ -77,19 +338,33 @@ impl<'a> Image<'a> {
 
     /// DF_1_PIE in the dynamic section: a PIE whose interpreter is not named (static-pie).
     fn pie_flag(&self) -> bool {
-        const DF_1_PIE: u64 = 0x0800_0000;
-        self.elf
-            .dynamic
-            .as_ref()
-            .is_some_and(|d| d.info.flags_1 & DF_1_PIE != 0)
+        use goblin::elf::dynamic::dyn64::SIZEOF_DYN;
+        let Some(data) = self
+            .phdrs
+            .iter()
+            .find(|p| p.p_type == PT_DYNAMIC)
+            .and_then(|p| self.segment_data(p))
+        else {
+            return false;
+        };
+        let size = if self.is_64 {
+            SIZEOF_DYN
+        } else {
+            goblin::elf::dynamic::dyn32::SIZEOF_DYN
+        };
+        data.chunks_exact(size)
+            .map_while(|c| {
+                use scroll::Pread;
+                c.pread_with::<Dyn>(0, self.ctx).ok().filter(|d| d.d_tag != DT_NULL)
+            })
+            .any(|d| d.d_tag == DT_FLAGS_1 && d.d_val & DF_1_PIE != 0)
     }
 
-    /// The little-endian 8-byte word at virtual address `addr`, through the PT_LOAD segments.
-    /// Bytes beyond a segment's file size read as zero, as the loader maps them.
+    /// The 8-byte word at virtual address `addr`, through the PT_LOAD segments, in the file's
+    /// byte order. Bytes beyond a segment's file size read as zero, as the loader maps them.
     pub fn read_u64(&self, addr: u64) -> Result<u64, String> {
         let seg = self
-            .elf
-            .program_headers
+            .phdrs
             .iter()
             .find(|p| {
                 p.p_type == PT_LOAD
@@ -98,20 +373,18 @@ impl<'a> Image<'a> {
             })
             .ok_or_else(|| format!("{addr:#x} is not in any loadable segment"))?;
         let rel = addr - seg.p_vaddr;
-        if rel >= seg.p_filesz {
-            return Ok(0);
-        }
-        let bytes = self.bytes_at(seg.p_offset.saturating_add(rel), 8.min(seg.p_filesz - rel))?;
         let mut word = [0u8; 8];
-        word[..bytes.len()].copy_from_slice(bytes);
-        Ok(u64::from_le_bytes(word))
-    }
-
-    fn bytes_at(&self, off: u64, len: u64) -> Result<&'a [u8], String> {
-        let past_end = || format!("file offset {off:#x} is past the end of the file");
-        let start = usize::try_from(off).map_err(|_| past_end())?;
-        self.data
-            .get(start..start.saturating_add(len as usize))
-            .ok_or_else(past_end)
+        if rel < seg.p_filesz {
+            let n = 8.min(seg.p_filesz - rel);
+            let bytes = self
+                .range(seg.p_offset.saturating_add(rel), n)
+                .ok_or_else(|| format!("{addr:#x} maps to a file offset past the end of the file"))?;
+            word[..bytes.len()].copy_from_slice(bytes);
+        }
+        Ok(if self.ctx.le.is_little() {
+            u64::from_le_bytes(word)
+        } else {
+            u64::from_be_bytes(word)
+        })
     }
 }

@@ -36,7 +36,7 @@ pub struct InspectArgs {
 pub fn run(args: &InspectArgs) -> Result<()> {
     let bytes = image::read(&args.file)?;
     let img = Image::parse(&args.file, &bytes)?;
-    let syms = symbols::sorted(&img.elf);
+    let syms = symbols::sorted(&img);
     let (verdict, main_pc) = bootstrap::check(&img, &syms);
     let out = &mut io::BufWriter::new(io::stdout().lock());
     let written = (|| {
@@ -47,7 +47,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
             if !args.symbols {
                 writeln!(out)?;
             }
-            symbols::write_nm(out, &syms, img.elf.is_64)?;
+            symbols::write_nm(out, &syms, img.is_64)?;
         }
         out.flush()
     })();
@@ -57,6 +57,13 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     }
     if args.symbols && syms.is_empty() {
         eprintln!("rtlink: {}: no symbols", args.file.display());
+    }
+    let file = args.file.display();
+    if !img.problems.is_empty() {
+        for p in &img.problems {
+            eprintln!("rtlink: {file}: {p}");
+        }
+        bail!("{file}: the file is damaged; the output above shows only its sound parts");
     }
     if matches!(verdict, Verdict::Failed(..)) && !args.symbols {
         bail!("{}: the bootstrap layout is broken (see above)", args.file.display());
@@ -79,8 +86,8 @@ fn summary(
         &format!("{} ({} bytes)", args.file.display(), img.data.len()),
     )?;
     line(out, "type", &img.describe())?;
-    let entry = img.elf.entry;
-    if img.elf.header.e_type == goblin::elf::header::ET_REL {
+    let entry = img.header.e_entry;
+    if img.header.e_type == goblin::elf::header::ET_REL {
         line(out, "entry", "none (relocatable object)")?;
     } else {
         line(

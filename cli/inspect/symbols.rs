@@ -13,7 +13,8 @@ use std::io::{self, Write};
 
 use goblin::elf::section_header::{SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS};
 use goblin::elf::sym::{self, Sym};
-use goblin::elf::Elf;
+
+use super::image::Image;
 
 const SHN_UNDEF: usize = 0;
 const SHN_ABS: usize = 0xfff1;
@@ -35,21 +36,24 @@ impl Symbol<'_> {
     }
 }
 
-/// The symbols nm lists, in `nm -n` order.
-pub fn sorted<'a>(elf: &Elf<'a>) -> Vec<Symbol<'a>> {
-    let mut out: Vec<Symbol<'a>> = elf
+/// The symbols nm lists (from `.symtab`), in `nm -n` order.
+pub fn sorted<'a>(img: &Image<'a>) -> Vec<Symbol<'a>> {
+    let Some(table) = &img.symtab else {
+        return Vec::new();
+    };
+    let mut out: Vec<Symbol<'a>> = table
         .syms
         .iter()
         .skip(1)
         .filter(|s| !matches!(s.st_type(), sym::STT_SECTION | sym::STT_FILE))
         .map(|s| Symbol {
-            name: elf.strtab.get_at(s.st_name).unwrap_or(""),
+            name: table.name(s).unwrap_or("<corrupt>"),
             value: if s.st_shndx == SHN_COMMON {
                 s.st_size
             } else {
                 s.st_value
             },
-            letter: letter(elf, &s),
+            letter: letter(img, s),
             kind: s.st_type(),
             global: s.st_bind() != sym::STB_LOCAL,
         })
@@ -84,7 +88,7 @@ pub fn write_nm(w: &mut impl Write, syms: &[Symbol], is_64: bool) -> io::Result<
 }
 
 /// BFD's `bfd_decode_symclass` over the flags ELF symbols are given when BFD reads them.
-fn letter(elf: &Elf, s: &Sym) -> char {
+fn letter(img: &Image, s: &Sym) -> char {
     let bind = s.st_bind();
     let kind = s.st_type();
     let weak = bind == sym::STB_WEAK;
@@ -108,12 +112,8 @@ fn letter(elf: &Elf, s: &Sym) -> char {
     let c = if s.st_shndx == SHN_ABS {
         'a'
     } else {
-        match elf.section_headers.get(s.st_shndx) {
-            Some(sh) => section_letter(
-                elf.shdr_strtab.get_at(sh.sh_name).unwrap_or(""),
-                sh.sh_type,
-                sh.sh_flags,
-            ),
+        match img.shdrs.get(s.st_shndx) {
+            Some(sh) => section_letter(img.section_name(s.st_shndx), sh.sh_type, sh.sh_flags),
             None => return '?',
         }
     };
