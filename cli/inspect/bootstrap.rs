@@ -108,10 +108,10 @@ pub fn check(img: &Image, syms: &[Symbol]) -> (Verdict, Option<(&'static Layout,
 pub fn defined<'s, 'a>(syms: &'s [Symbol<'a>], name: &str) -> Option<&'s Symbol<'a>> {
     let mut found = syms.iter().filter(|s| s.name == name && !s.undefined());
     let first = found.next()?;
-    Some(if first.global {
+    Some(if first.global() {
         first
     } else {
-        found.find(|s| s.global).unwrap_or(first)
+        found.find(|s| s.global()).unwrap_or(first)
     })
 }
 
@@ -119,7 +119,7 @@ pub fn defined<'s, 'a>(syms: &'s [Symbol<'a>], name: &str) -> Option<&'s Symbol<
 /// first), else the nearest function or untyped label below it; `?` when there is none.
 pub fn describe(syms: &[Symbol], addr: u64) -> String {
     use goblin::elf::sym::{STT_FUNC, STT_NOTYPE, STT_OBJECT};
-    let rank = |s: &Symbol| (s.global, s.kind == STT_FUNC, s.kind == STT_OBJECT);
+    let rank = |s: &Symbol| (s.global(), s.kind == STT_FUNC, s.kind == STT_OBJECT);
     let labels = || {
         syms.iter()
             .filter(|s| !s.undefined() && s.letter != 'a' && !s.name.is_empty())

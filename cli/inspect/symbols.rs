@@ -1,90 +1,106 @@
-//! The symbol table as GNU `nm -n` shows it.
+//! The symbol table as GNU nm sees it.
 //!
 //! GNU nm does not look at ELF directly: BFD first turns each section header into a set of
 //! section flags and each symbol into symbol flags, and `bfd_decode_symclass` picks the letter
-//! from those. This module follows the same two steps, so the letters, the order and the set of
-//! listed symbols are nm's for any ELF file, not only rtlink's output:
-//! - section and file symbols are hidden (BFD marks them as debugging symbols), as is the
-//!   null symbol at index 0;
-//! - undefined symbols sort first by name, then everything else by address, ties by name
-//!   (byte order, as with `LC_ALL=C`);
-//! - a common symbol's value is its size, as BFD reports it.
-use std::io::{self, Write};
+//! from those. This module follows the same two steps, so the letters, the names and the set of
+//! symbols are nm's for any ELF file, not only rtlink's output:
+//! - the null symbol at index 0 is never listed; section and file symbols are "debugging"
+//!   symbols, listed only on request, and an unnamed section symbol takes its section's name;
+//! - a common symbol's value is its size, as BFD reports it;
+//! - `by_address` is `nm -n`'s order: undefined symbols first by name, then by address, ties
+//!   by name (byte order, as with `LC_ALL=C`); `by_name` is nm's default order. Both are
+//!   meant for a stable sort, which keeps equal symbols in table order as glibc's qsort does.
+use std::cmp::Ordering;
 
 use goblin::elf::section_header::{SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS};
 use goblin::elf::sym::{self, Sym};
 
 use super::image::Image;
 
-const SHN_UNDEF: usize = 0;
-const SHN_ABS: usize = 0xfff1;
-const SHN_COMMON: usize = 0xfff2;
+pub const SHN_UNDEF: usize = 0;
+pub const SHN_ABS: usize = 0xfff1;
+pub const SHN_COMMON: usize = 0xfff2;
 
-/// One listed symbol.
+/// One symbol as nm reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Symbol<'a> {
     pub name: &'a str,
     pub value: u64,
+    pub size: u64,
     pub letter: char,
+    /// STT_* type and STB_* binding, as in the file.
     pub kind: u8,
-    pub global: bool,
+    pub bind: u8,
+    pub shndx: usize,
 }
 
 impl Symbol<'_> {
     pub fn undefined(&self) -> bool {
-        matches!(self.letter, 'U' | 'w' | 'v')
+        self.shndx == SHN_UNDEF
+    }
+
+    pub fn global(&self) -> bool {
+        self.bind != sym::STB_LOCAL
+    }
+
+    /// Section and file symbols, which BFD flags as debugging symbols.
+    pub fn debugging(&self) -> bool {
+        matches!(self.kind, sym::STT_SECTION | sym::STT_FILE)
     }
 }
 
-/// The symbols nm lists (from `.symtab`), in `nm -n` order.
-pub fn sorted<'a>(img: &Image<'a>) -> Vec<Symbol<'a>> {
+/// The `.symtab` symbols in table order, with the debugging ones only when `debug` is set.
+pub fn table<'a>(img: &Image<'a>, debug: bool) -> Vec<Symbol<'a>> {
     let Some(table) = &img.symtab else {
         return Vec::new();
     };
-    let mut out: Vec<Symbol<'a>> = table
+    table
         .syms
         .iter()
         .skip(1)
-        .filter(|s| !matches!(s.st_type(), sym::STT_SECTION | sym::STT_FILE))
-        .map(|s| Symbol {
-            name: table.name(s).unwrap_or("<corrupt>"),
-            value: if s.st_shndx == SHN_COMMON {
-                s.st_size
-            } else {
-                s.st_value
-            },
-            letter: letter(img, s),
-            kind: s.st_type(),
-            global: s.st_bind() != sym::STB_LOCAL,
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        b.undefined()
-            .cmp(&a.undefined())
-            .then_with(|| {
-                if a.undefined() {
-                    std::cmp::Ordering::Equal
+        .map(|s| {
+            let mut name = table.name(s).unwrap_or("<corrupt>");
+            if name.is_empty() && s.st_type() == sym::STT_SECTION && s.st_shndx < img.shdrs.len() {
+                name = img.section_name(s.st_shndx);
+            }
+            Symbol {
+                name,
+                value: if s.st_shndx == SHN_COMMON {
+                    s.st_size
                 } else {
-                    a.value.cmp(&b.value)
-                }
-            })
-            .then_with(|| a.name.as_bytes().cmp(b.name.as_bytes()))
-    });
-    out
+                    s.st_value
+                },
+                size: s.st_size,
+                letter: letter(img, s),
+                kind: s.st_type(),
+                bind: s.st_bind(),
+                shndx: s.st_shndx,
+            }
+        })
+        .filter(|s| debug || !s.debugging())
+        .collect()
 }
 
-/// Writes `syms` in nm's format: the value in hex (16 digits for ELF64, 8 for ELF32, blank
-/// for undefined symbols), the letter, the name.
-pub fn write_nm(w: &mut impl Write, syms: &[Symbol], is_64: bool) -> io::Result<()> {
-    let width = if is_64 { 16 } else { 8 };
-    for s in syms {
-        if s.undefined() {
-            writeln!(w, "{:width$} {} {}", "", s.letter, s.name)?;
-        } else {
-            writeln!(w, "{:0width$x} {} {}", s.value, s.letter, s.name)?;
-        }
+/// The symbols `nm -n` lists, in its order.
+pub fn sorted<'a>(img: &Image<'a>) -> Vec<Symbol<'a>> {
+    let mut syms = table(img, false);
+    syms.sort_by(by_address);
+    syms
+}
+
+/// nm's default order: by name, in byte order.
+pub fn by_name(a: &Symbol, b: &Symbol) -> Ordering {
+    a.name.as_bytes().cmp(b.name.as_bytes())
+}
+
+/// `nm -n`'s order: undefined symbols first, then by address; ties by name.
+pub fn by_address(a: &Symbol, b: &Symbol) -> Ordering {
+    match (a.undefined(), b.undefined()) {
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (true, true) => by_name(a, b),
+        (false, false) => a.value.cmp(&b.value).then_with(|| by_name(a, b)),
     }
-    Ok(())
 }
 
 /// BFD's `bfd_decode_symclass` over the flags ELF symbols are given when BFD reads them.

@@ -5,6 +5,8 @@
 //! ran. Each test works in its own temporary directory.
 #![allow(dead_code)]
 
+pub mod zoo;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
