@@ -3,6 +3,7 @@
 //! The front end only parses arguments and reports errors: every failure comes back as an
 //! `anyhow::Error`, is printed once as `rtlink: <message>` and exits with status 1. Nothing
 //! here panics on user input.
+mod archive;
 mod cflags;
 mod embedded;
 mod inspect;

@@ -115,7 +115,7 @@ fn rtlink_binary_summary_and_symbols() {
     let (_, syms, _) = inspect(&exe, &["--nm", "-n"]);
     assert_eq!(
         summary_field(&out, "symbols"),
-        format!("{} (.symtab, as nm lists them)", syms.lines().count())
+        format!("{} (.symtab, as nm lists them), DWARF debug info", syms.lines().count())
     );
 }
 
@@ -130,7 +130,10 @@ fn every_kind_of_elf_matches_nm_and_readelf() {
         let (code, out, _) = inspect(exe, &[]);
         assert_eq!(code, 0, "{out}");
         assert!(summary_field(&out, "bootstrap").starts_with("none (no mainPC"), "{out}");
-        assert!(summary_field(&out, "entry").ends_with(" _start"), "{out}");
+        assert!(
+            summary_field(&out, "entry").ends_with(" _start (C start code: _start -> __libc_start_main -> main)"),
+            "{out}"
+        );
         assert_eq!(summary_field(&out, "main"), format!("{:#x} main", nm_addr(exe, "main")));
     }
     let (_, out, _) = inspect(&zoo.c_pie, &[]);
@@ -282,7 +285,7 @@ fn bad_files_give_one_clear_error() {
         (write("empty", b""), "the file is empty, not an ELF file".to_string()),
         (
             write("lib.a", b"!<arch>\n"),
-            "an ar archive, not an ELF file".to_string(),
+            "an empty archive: no members to inspect".to_string(),
         ),
         (
             write("short", &elf[..40]),
@@ -353,4 +356,151 @@ fn a_closed_pipe_is_not_an_error() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(&first, b"00000");
     assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
+}
+
+#[test]
+fn check_is_quiet_when_ok_and_says_why_otherwise() {
+    let dir = tempdir();
+    let d = dir.path();
+    let exe = rtlink_hello(d);
+    assert_eq!(inspect(&exe, &["--check"]), (0, String::new(), String::new()));
+
+    let broken = d.join("broken");
+    std::fs::copy(&exe, &broken).unwrap();
+    patch_word(&broken, nm_addr(&exe, "mainPC"), nm_addr(&exe, "main"));
+    let (code, out, err) = inspect(&broken, &["--check"]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(
+        err.contains("  - mainPC holds") && err.ends_with("the bootstrap layout is broken\n"),
+        "{err}"
+    );
+
+    let c = d.join("c");
+    let src = d.join("c.c");
+    std::fs::write(&src, "int main(void) { return 0; }\n").unwrap();
+    ok(Command::new("gcc").arg(&src).arg("-o").arg(&c));
+    let (code, out, err) = inspect(&c, &["--check"]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(
+        err.ends_with(
+            "no bootstrap layout to check: no mainPC or runtime.mainPC symbol: not a self-bootstrapping program\n"
+        ),
+        "{err}"
+    );
+}
+
+/// `readelf -SW` as (name, size, allocated) per section, in order.
+fn readelf_sections(file: &Path) -> Vec<(String, u64, bool)> {
+    let out = text(&ok(Command::new("readelf").arg("-SW").arg(file)).stdout);
+    out.lines()
+        .filter_map(|l| {
+            let l = l.trim_start().strip_prefix('[')?;
+            let (num, rest) = l.split_once(']')?;
+            if num.trim() == "0" || num.trim() == "Nr" {
+                return None;
+            }
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let flags = if f.len() > 8 { f[6] } else { "" };
+            Some((
+                f[0].to_string(),
+                u64::from_str_radix(f[4], 16).ok()?,
+                flags.contains('A'),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn size_attributes_bytes_to_runtime_and_user() {
+    let dir = tempdir();
+    let exe = rtlink_hello(dir.path());
+    let (code, out, _) = inspect(&exe, &["--size", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let size = &doc[0]["Size"];
+    let sections = size["Sections"].as_array().unwrap();
+    let expected = readelf_sections(&exe);
+    assert_eq!(sections.len(), expected.len());
+    let mut file_total = size["Headers"].as_u64().unwrap();
+    for (s, (name, bytes, alloc)) in sections.iter().zip(&expected) {
+        assert_eq!(s["Name"], name.as_str());
+        assert_eq!(s["Memory"].as_u64().unwrap(), if *alloc { *bytes } else { 0 }, "{name}");
+        file_total += s["File"].as_u64().unwrap();
+    }
+    assert_eq!(file_total, std::fs::metadata(&exe).unwrap().len());
+    // The user's code is exactly main; the runtime is most of the text.
+    let text = sections.iter().find(|s| s["Name"] == ".text").unwrap();
+    let nm = text_of(Command::new("nm").args(["-S"]).arg(&exe));
+    let main_size = nm
+        .lines()
+        .find_map(|l| l.strip_suffix(" T main").and_then(|l| l.split_whitespace().nth(1)))
+        .map(|s| u64::from_str_radix(s, 16).unwrap())
+        .unwrap();
+    assert_eq!(text["Owners"]["user"].as_u64(), Some(main_size), "{text}");
+    assert!(text["Owners"]["runtime"].as_u64().unwrap() > 10 * main_size, "{text}");
+
+    let (_, table, _) = inspect(&exe, &["--size"]);
+    assert!(table.starts_with("section  "), "{table}");
+    assert!(
+        table.contains("\nruntime ") && table.contains("% of loaded memory"),
+        "{table}"
+    );
+}
+
+fn text_of(cmd: &mut Command) -> String {
+    text(&ok(cmd).stdout)
+}
+
+#[test]
+fn json_summary_agrees_with_the_text_and_the_tools() {
+    let dir = tempdir();
+    let d = dir.path();
+    let exe = rtlink_hello(d);
+    let (code, out, _) = inspect(&exe, &["--json"]);
+    assert_eq!(code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let file = &doc[0];
+    assert_eq!(file["FileSummary"]["Format"], "elf64-x86-64");
+    assert_eq!(file["FileSummary"]["AddressSize"], "64bit");
+    let s = &file["Summary"];
+    let entry = u64::from_str_radix(readelf_h(&exe, "Entry point address").trim_start_matches("0x"), 16).unwrap();
+    assert_eq!(s["Entry"]["Address"].as_u64(), Some(entry));
+    assert_eq!(s["Entry"]["Symbol"], "_rt0_amd64_linux");
+    assert_eq!(s["MainPC"]["Address"].as_u64(), Some(nm_addr(&exe, "mainPC")));
+    assert_eq!(
+        s["MainPC"]["Target"]["Address"].as_u64(),
+        Some(nm_addr(&exe, "runtime_main"))
+    );
+    assert_eq!(s["MainPC"]["Target"]["Symbol"], "runtime_main");
+    assert_eq!(s["Main"]["Address"].as_u64(), Some(nm_addr(&exe, "main")));
+    assert_eq!(s["Bootstrap"]["Verdict"], "ok");
+    assert_eq!(s["Bootstrap"]["Layout"], "rtlink");
+
+    // A gcc binary carries a GNU build ID; the summary shows readelf's.
+    let src = d.join("c.c");
+    std::fs::write(&src, "int main(void) { return 0; }\n").unwrap();
+    let c = d.join("c");
+    ok(Command::new("gcc")
+        .arg("-Wl,--build-id=sha1")
+        .arg(&src)
+        .arg("-o")
+        .arg(&c));
+    let notes = text_of(Command::new("readelf").arg("-n").arg(&c));
+    let id = notes.lines().find_map(|l| l.trim().strip_prefix("Build ID: ")).unwrap();
+    let (_, out, _) = inspect(&c, &[]);
+    assert_eq!(summary_field(&out, "build-id"), id);
+}
+
+#[test]
+fn archives_are_inspected_member_by_member() {
+    let dir = tempdir();
+    let zoo = zoo::build(dir.path());
+    let (code, out, err) = inspect(&zoo.archive, &[]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    let ours: Vec<&str> = out.lines().filter(|l| l.starts_with("File: ")).collect();
+    let readelf = text_of(Command::new("readelf").arg("-h").arg(&zoo.archive));
+    let theirs: Vec<&str> = readelf.lines().filter(|l| l.starts_with("File: ")).collect();
+    assert_eq!(ours, theirs);
+    assert_eq!(ours.len(), 3);
+    assert!(out.contains("type:      ELF32 i386 relocatable object"), "{out}");
 }

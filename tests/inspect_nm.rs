@@ -87,12 +87,28 @@ fn every_option_set_on_every_kind_of_file() {
 }
 
 #[test]
-fn several_files_get_headers() {
+fn several_files_and_archive_members_get_headers() {
     let dir = tempdir();
     let zoo = zoo::build(dir.path());
     let files = [zoo.rtlink_obj.as_path(), zoo.c_obj.as_path(), zoo.obj32.as_path()];
-    for args in [&[][..], &["-P"], &["-f", "sysv"], &["-A"], &["-j"]] {
-        assert_same(ours(args, &files), nm(args, &files), &format!("nm {}", args.join(" ")));
+    let archive = [zoo.archive.as_path()];
+    let mixed = [zoo.c_obj.as_path(), zoo.archive.as_path(), zoo.obj32.as_path()];
+    for args in [
+        &[][..],
+        &["-P"],
+        &["-f", "sysv"],
+        &["-A"],
+        &["-A", "-P"],
+        &["-j"],
+        &["-n", "-S"],
+    ] {
+        for set in [&files[..], &archive, &mixed] {
+            assert_same(
+                ours(args, set),
+                nm(args, set),
+                &format!("nm {} {set:?}", args.join(" ")),
+            );
+        }
     }
 }
 

@@ -18,6 +18,51 @@ use goblin::elf::section_header::{SectionHeader, SHN_XINDEX, SHT_DYNSYM, SHT_NOB
 use goblin::elf::sym::{Sym, Symtab};
 use goblin::elf::Elf;
 
+/// One ELF note: owner name, type and descriptor bytes.
+pub struct Note<'a> {
+    pub owner: &'a str,
+    pub kind: u32,
+    pub desc: &'a [u8],
+}
+
+/// The notes in `data`, laid out with `align`-byte padding (4, or 8 for some 64-bit notes).
+/// Parsing stops at the first note that does not fit, so a damaged table yields what precedes
+/// the damage.
+pub fn notes(data: &[u8], align: u64, le: bool) -> Vec<Note<'_>> {
+    let align = if align == 8 { 8 } else { 4 };
+    let word = |b: &[u8]| {
+        let w = [b[0], b[1], b[2], b[3]];
+        if le {
+            u32::from_le_bytes(w)
+        } else {
+            u32::from_be_bytes(w)
+        }
+    };
+    let pad = |n: usize| n.checked_add(align - 1).map(|n| n / align * align);
+    let mut out = Vec::new();
+    let mut rest = data;
+    while rest.len() >= 12 {
+        let (namesz, descsz, kind) = (
+            word(&rest[..4]) as usize,
+            word(&rest[4..8]) as usize,
+            word(&rest[8..12]),
+        );
+        let Some(name_end) = pad(namesz).and_then(|n| n.checked_add(12)) else {
+            break;
+        };
+        let Some(desc_end) = pad(descsz).and_then(|d| d.checked_add(name_end)) else {
+            break;
+        };
+        let (Some(name), Some(desc)) = (rest.get(12..12 + namesz), rest.get(name_end..name_end + descsz)) else {
+            break;
+        };
+        let owner = std::str::from_utf8(name).unwrap_or("").trim_end_matches('\0');
+        out.push(Note { owner, kind, desc });
+        rest = rest.get(desc_end..).unwrap_or(&[]);
+    }
+    out
+}
+
 /// A symbol table section with its string table.
 pub struct SymbolTable<'a> {
     pub syms: Vec<Sym>,
@@ -303,6 +348,37 @@ impl<'a> Image<'a> {
         let start = usize::try_from(off).ok()?;
         let end = start.checked_add(usize::try_from(len).ok()?)?;
         self.data.get(start..end)
+    }
+
+    /// Every note in the file, from the SHT_NOTE sections, or from the PT_NOTE segments when
+    /// the file has no section headers (stripped of them, or a core file).
+    pub fn notes(&self) -> Vec<Note<'a>> {
+        use goblin::elf::program_header::PT_NOTE;
+        use goblin::elf::section_header::SHT_NOTE;
+        let le = self.ctx.le.is_little();
+        let from_sections: Vec<Note<'a>> = (0..self.shdrs.len())
+            .filter(|&i| self.shdrs[i].sh_type == SHT_NOTE)
+            .filter_map(|i| self.section_data(i).map(|d| notes(d, self.shdrs[i].sh_addralign, le)))
+            .flatten()
+            .collect();
+        if !self.shdrs.is_empty() {
+            return from_sections;
+        }
+        (self.phdrs.iter().filter(|p| p.p_type == PT_NOTE))
+            .filter_map(|p| self.segment_data(p).map(|d| notes(d, p.p_align, le)))
+            .flatten()
+            .collect()
+    }
+
+    /// The build ID: GNU's NT_GNU_BUILD_ID in hex, or Go's build ID string.
+    pub fn build_id(&self) -> Option<String> {
+        const NT_GNU_BUILD_ID: u32 = 3;
+        const NT_GO_BUILDID: u32 = 4;
+        self.notes().iter().find_map(|n| match (n.owner, n.kind) {
+            ("GNU", NT_GNU_BUILD_ID) => Some(n.desc.iter().map(|b| format!("{b:02x}")).collect()),
+            ("Go", NT_GO_BUILDID) => std::str::from_utf8(n.desc).ok().map(|s| format!("Go {s}")),
+            _ => None,
+        })
     }
 
     /// `ELF64 x86-64 executable, statically linked` and the like.

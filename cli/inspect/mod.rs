@@ -1,27 +1,48 @@
 //! `rtlink inspect`: what readelf, nm and addr2line say about an ELF file, plus a check of the
 //! bootstrap layout.
 //!
-//! Each view lives in its own module; this one only parses the command line and runs the view
-//! on a buffered stdout. A reader that goes away early (`rtlink inspect … | head`) ends the
-//! output quietly with status 0, as it does for binutils.
+//! Each view lives in its own module; this one parses the command line, opens the file (each
+//! member in turn for an archive, headed `File: lib.a(member.o)` as readelf does), runs the
+//! view on a buffered stdout, and turns what went wrong into the exit status: 1 when the file
+//! is damaged (its problems are reported after the sound parts are printed) or when it has a
+//! bootstrap layout that is broken. A reader that goes away early (`rtlink inspect … | head`)
+//! ends the output quietly with status 0, as it does for binutils.
 mod bootstrap;
 mod demangle;
 mod image;
 mod nm;
+mod owner;
+mod size;
 mod summary;
 mod symbols;
 
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use clap::Parser;
+use serde_json::{json, Value};
+
+use bootstrap::Verdict;
+use image::Image;
+use summary::Summary;
 
 #[derive(clap::Args)]
 pub struct InspectArgs {
-    /// The ELF file: an executable (rtlink's, Go's, C's), a shared object or an object file.
+    /// The ELF file: an executable (rtlink's, Go's, C's), a shared object, an object file or an
+    /// archive of objects.
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
+    /// Check the bootstrap layout only: no output and exit 0 when it is ok; the broken rules on
+    /// stderr and exit 1 otherwise (for Makefiles and CI).
+    #[arg(long, conflicts_with_all = ["json", "size"])]
+    pub check: bool,
+    /// Show the bytes by section and by owner (runtime, user, library) instead of the summary.
+    #[arg(long)]
+    pub size: bool,
+    /// Print the view as JSON (an array with one object per file or archive member).
+    #[arg(long)]
+    pub json: bool,
     /// List symbols exactly as GNU nm does: everything after --nm is nm's options and files
     /// (`rtlink inspect --nm -n -S app`); `--nm --help` lists the options.
     #[arg(long, num_args = 0.., allow_hyphen_values = true, value_name = "NM-OPTIONS")]
@@ -30,12 +51,10 @@ pub struct InspectArgs {
 
 pub fn run(args: &InspectArgs) -> Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
-    let result = match &args.nm {
-        Some(nm_args) => run_nm(nm_args, args.file.as_ref(), &mut out),
-        None => match &args.file {
-            Some(file) => summary::run(file, &mut out),
-            None => bail!("no file to inspect: give an ELF file (rtlink inspect FILE)"),
-        },
+    let result = match (&args.nm, &args.file) {
+        (Some(nm_args), file) => run_nm(nm_args, file.as_ref(), &mut out),
+        (None, Some(file)) => run_views(args, file, &mut out),
+        (None, None) => bail!("no file to inspect: give an ELF file (rtlink inspect FILE)"),
     };
     let result = result.and_then(|()| Ok(out.flush()?));
     match result {
@@ -47,6 +66,108 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         }
         r => r,
     }
+}
+
+/// What one file (or archive member) contributed to the exit status.
+#[derive(Default)]
+struct Outcome {
+    problems: Vec<String>,
+    broken_layout: bool,
+    /// Why `--check` found nothing to check.
+    unchecked: Option<String>,
+}
+
+fn run_views(args: &InspectArgs, path: &Path, out: &mut impl Write) -> Result<()> {
+    let bytes = image::read(path)?;
+    let parts: Vec<(PathBuf, &[u8], bool)> = if crate::archive::is_archive(&bytes) {
+        let members = crate::archive::members(path, &bytes)?;
+        if members.is_empty() {
+            bail!("{}: an empty archive: no members to inspect", path.display());
+        }
+        (members.into_iter())
+            .map(|(m, data)| (PathBuf::from(format!("{}({m})", path.display())), data, true))
+            .collect()
+    } else {
+        vec![(path.to_path_buf(), &bytes[..], false)]
+    };
+    let mut outcome = Outcome::default();
+    let mut docs = Vec::new();
+    for (name, data, member) in parts {
+        if member && !args.json && !args.check {
+            write!(out, "\nFile: {}\n", name.display())?;
+        }
+        let img = match Image::parse(&name, data) {
+            Ok(img) => img,
+            Err(e) if member => {
+                outcome.problems.push(format!("{e:#}"));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let summary = Summary::new(&name, &img);
+        if args.check {
+            if let Verdict::NotApplicable(why) = &summary.verdict {
+                outcome.unchecked = Some(why.clone());
+            }
+            if !matches!(summary.verdict, Verdict::Ok(..)) {
+                summary.write_text(&mut io::stderr())?;
+            }
+        } else if args.json {
+            docs.push(json_doc(args, &summary));
+        } else if args.size {
+            size::Sizes::new(&img, &summary.syms, summary.main_pc.as_ref().map(|(l, _)| *l)).write_text(out)?;
+        } else {
+            summary.write_text(out)?;
+        }
+        outcome.broken_layout |= matches!(summary.verdict, Verdict::Failed(..));
+        outcome
+            .problems
+            .extend(img.problems.iter().map(|p| format!("{}: {p}", name.display())));
+    }
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &Value::Array(docs))?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    let file = path.display();
+    if !outcome.problems.is_empty() {
+        outcome.problems.iter().for_each(|p| eprintln!("rtlink: {p}"));
+        bail!("{file}: the file is damaged; the output above shows only its sound parts");
+    }
+    if let Some(why) = outcome.unchecked {
+        bail!("{file}: no bootstrap layout to check: {why}");
+    }
+    if outcome.broken_layout {
+        bail!(
+            "{file}: the bootstrap layout is broken{}",
+            if args.check { "" } else { " (see above)" }
+        );
+    }
+    Ok(())
+}
+
+/// One file's JSON document, shaped like llvm-readobj's: a `FileSummary` and one key per view.
+fn json_doc(args: &InspectArgs, summary: &Summary) -> Value {
+    let img = summary.img;
+    let machine = match img.header.e_machine {
+        goblin::elf::header::EM_X86_64 => "x86_64".to_string(),
+        goblin::elf::header::EM_386 => "i386".to_string(),
+        goblin::elf::header::EM_AARCH64 => "aarch64".to_string(),
+        m => format!("unknown({m})"),
+    };
+    let bits = if img.is_64 { 64 } else { 32 };
+    let format = format!("elf{bits}-{}", machine.replace('_', "-"));
+    let mut doc = json!({
+        "FileSummary": { "File": summary.file, "Format": format, "Arch": machine, "AddressSize": format!("{bits}bit") },
+    });
+    let key = if args.size { "Size" } else { "Summary" };
+    let view = if args.size {
+        size::Sizes::new(img, &summary.syms, summary.main_pc.as_ref().map(|(l, _)| *l)).to_json()
+    } else {
+        summary.to_json()
+    };
+    doc[key] = view;
+    doc
 }
 
 fn run_nm(nm_args: &[String], file: Option<&PathBuf>, out: &mut impl Write) -> Result<()> {

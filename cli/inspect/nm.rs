@@ -119,11 +119,22 @@ impl NmArgs {
     }
 }
 
-/// Lists every file's symbols. Files that cannot be read are reported and skipped, as nm does,
-/// and make the command fail at the end.
+/// How one list is labelled: the header line's name and the `-A` prefix's name.
+struct Unit {
+    /// `file`, or for an archive member `member` (BSD) / `archive[member]` (POSIX, SysV).
+    header: String,
+    /// Whether the header is printed at all (several files, or an archive member).
+    headed: bool,
+    /// `file`, `archive:member` (BSD) or `archive[member]` (POSIX).
+    prefix: String,
+}
+
+/// Lists every file's symbols, each archive member in turn. Files that cannot be read are
+/// reported and skipped, as nm does, and make the command fail at the end.
 pub fn run(args: &NmArgs, out: &mut impl Write) -> Result<Vec<String>> {
     let mut errors = Vec::new();
     let several = args.files.len() > 1;
+    let format = args.format();
     for path in &args.files {
         let bytes = match image::read(path) {
             Ok(b) => b,
@@ -132,45 +143,76 @@ pub fn run(args: &NmArgs, out: &mut impl Write) -> Result<Vec<String>> {
                 continue;
             }
         };
-        let img = match Image::parse(path, &bytes) {
-            Ok(i) => i,
-            Err(e) => {
-                errors.push(format!("{e:#}"));
-                continue;
-            }
-        };
         let name = path.display().to_string();
-        let mut syms: Vec<Symbol> = symbols::table(&img, args.debug_syms)
-            .into_iter()
-            .filter(|s| args.keep(s))
-            .collect();
-        if !args.no_sort {
-            let order = if args.numeric_sort {
-                symbols::by_address
-            } else {
-                symbols::by_name
+        let units = if crate::archive::is_archive(&bytes) {
+            if several && format == Format::Bsd {
+                write!(out, "\n{name}:\n")?;
+            }
+            let members = match crate::archive::members(path, &bytes) {
+                Ok(m) => m,
+                Err(e) => {
+                    errors.push(format!("{e:#}"));
+                    continue;
+                }
             };
-            syms.sort_by(|a, b| if args.reverse_sort { order(b, a) } else { order(a, b) });
+            (members.into_iter())
+                .map(|(m, data)| {
+                    let bracketed = format!("{name}[{m}]");
+                    let (header, prefix) = match format {
+                        Format::Bsd | Format::JustSymbols => (m.clone(), format!("{name}:{m}")),
+                        _ => (bracketed.clone(), bracketed),
+                    };
+                    (
+                        PathBuf::from(format!("{name}({m})")),
+                        data,
+                        Unit {
+                            header,
+                            headed: true,
+                            prefix,
+                        },
+                    )
+                })
+                .collect()
+        } else {
+            let unit = Unit {
+                header: name.clone(),
+                headed: several,
+                prefix: name.clone(),
+            };
+            vec![(path.clone(), &bytes[..], unit)]
+        };
+        for (label, data, unit) in units {
+            let img = match Image::parse(&label, data) {
+                Ok(i) => i,
+                Err(e) => {
+                    errors.push(format!("{e:#}"));
+                    continue;
+                }
+            };
+            let mut syms: Vec<Symbol> = (symbols::table(&img, args.debug_syms).into_iter())
+                .filter(|s| args.keep(s))
+                .collect();
+            if !args.no_sort {
+                let order = if args.numeric_sort {
+                    symbols::by_address
+                } else {
+                    symbols::by_name
+                };
+                syms.sort_by(|a, b| if args.reverse_sort { order(b, a) } else { order(a, b) });
+            }
+            if img.symtab.is_none() && !args.quiet {
+                eprintln!("rtlink: {}: no symbols", label.display());
+            }
+            write_list(out, args, &img, &unit, &syms)?;
+            errors.extend(img.problems.iter().map(|p| format!("{}: {p}", label.display())));
         }
-        if img.symtab.is_none() && !args.quiet {
-            eprintln!("rtlink: {name}: no symbols");
-        }
-        write_file(out, args, &img, &name, several, &syms)?;
-        errors.extend(img.problems.iter().map(|p| format!("{name}: {p}")));
     }
     Ok(errors)
 }
 
-fn write_file(
-    out: &mut impl Write,
-    args: &NmArgs,
-    img: &Image,
-    name: &str,
-    several: bool,
-    syms: &[Symbol],
-) -> io::Result<()> {
+fn write_list(out: &mut impl Write, args: &NmArgs, img: &Image, unit: &Unit, syms: &[Symbol]) -> io::Result<()> {
     let format = args.format();
-    let width = if img.is_64 { 16 } else { 8 };
+    let name = &unit.header;
     match format {
         Format::Sysv => {
             let what = if args.undefined_only {
@@ -188,10 +230,11 @@ fn write_file(
                 )?;
             }
         }
-        Format::Bsd if several && !args.print_file_name => write!(out, "\n{name}:\n")?,
-        Format::Posix if several && !args.print_file_name => writeln!(out, "{name}:")?,
+        Format::Bsd if unit.headed && !args.print_file_name => write!(out, "\n{name}:\n")?,
+        Format::Posix if unit.headed && !args.print_file_name => writeln!(out, "{name}:")?,
         _ => {}
     }
+    let width = if img.is_64 { 16 } else { 8 };
     let value = |v: u64, padded: bool| match (args.radix, padded) {
         (Radix::Hex, true) => format!("{v:0width$x}"),
         (Radix::Dec, true) => format!("{v:0width$}"),
@@ -205,8 +248,8 @@ fn write_file(
         let shown = if args.demangle { demangle(s.name) } else { s.name.into() };
         if args.print_file_name {
             match format {
-                Format::Posix => write!(out, "{name}: ")?,
-                _ => write!(out, "{name}:")?,
+                Format::Posix => write!(out, "{}: ", unit.prefix)?,
+                _ => write!(out, "{}:", unit.prefix)?,
             }
         }
         match format {

@@ -6,7 +6,6 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use object::read::archive::ArchiveFile;
 use object::{elf, FileKind, Object, ObjectKind, ObjectSymbol};
 
 /// Checks every input and that `main` is defined somewhere.
@@ -40,16 +39,9 @@ fn input(path: &Path, data: &[u8]) -> Result<bool> {
 
 /// Checks an archive's ELF members; returns whether one defines `main`.
 fn archive(path: &Path, data: &[u8]) -> Result<bool> {
-    let name = path.display();
-    let ar = ArchiveFile::parse(data).with_context(|| format!("{name}: malformed archive"))?;
     let mut has_main = false;
-    for member in ar.members() {
-        let member = member.with_context(|| format!("{name}: malformed archive member"))?;
-        let mname = String::from_utf8_lossy(member.name()).into_owned();
-        let mdata = member
-            .data(data)
-            .with_context(|| format!("{name}({mname}): cannot read member"))?;
-        let label = format!("{name}({mname})");
+    for (mname, mdata) in crate::archive::members(path, data)? {
+        let label = format!("{}({mname})", path.display());
         match FileKind::parse(mdata) {
             Ok(FileKind::Elf64) => has_main |= object(&label, mdata)?,
             Ok(FileKind::Elf32) => bail!("{label}: 32-bit object; rtlink links 64-bit x86-64 objects"),

@@ -1,7 +1,8 @@
 //! A set of real ELF files of every kind the inspector must read, built fresh in a test's
 //! directory: rtlink's output and its input object, C objects and executables (PIE, non-PIE,
 //! static) covering every nm symbol class, a C++ object and executable (weak template
-//! instances, unique globals, vtables, comdat groups), a 32-bit object and a Go binary.
+//! instances, unique globals, vtables, comdat groups), a 32-bit object, a Go binary and an
+//! archive.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -63,6 +64,8 @@ pub struct Zoo {
     pub cpp_exe: PathBuf,
     pub obj32: PathBuf,
     pub go_exe: PathBuf,
+    /// An archive of the C, C++ and 32-bit objects (not in `all`: it is not one ELF file).
+    pub archive: PathBuf,
 }
 
 impl Zoo {
@@ -133,12 +136,19 @@ pub fn build(dir: &Path) -> Zoo {
         "s32.c",
         "int f(int x) { return x + 1; }\nint g;\nstatic int h;\nint *p = &h;\n",
     );
+    let obj32 = cc("gcc", &["-m32", "-fcommon", "-c"], &src32, &dir.join("s32.o"));
+    let archive = dir.join("libzoo.a");
+    ok(Command::new("ar")
+        .arg("rcs")
+        .arg(&archive)
+        .args([&c_obj, &cpp_obj, &obj32]));
     Zoo {
         c_pie: exe("c_pie", &["-pie"]),
         c_nopie: exe("c_nopie", &["-no-pie"]),
         c_static: exe("c_static", &["-static"]),
         cpp_exe: cc("g++", &["-O2"], &cpp_obj, &dir.join("cpp_exe")),
-        obj32: cc("gcc", &["-m32", "-fcommon", "-c"], &src32, &dir.join("s32.o")),
+        obj32,
+        archive,
         go_exe: go_hello(dir),
         rtlink_exe,
         rtlink_obj,
