@@ -158,9 +158,11 @@ fn stages_report_what_the_system_says() {
     assert_eq!(field(np, "goid"), Some("1"));
     let target = format!("{:#x}", nm_addr(&exe, "runtime_main"));
     assert_eq!(field(np, "fn"), Some(format!("*mainPC={target}").as_str()), "{np}");
+    let si = by["stackinit"];
+    let main_kib = si.strip_prefix("main stack=").unwrap().split(' ').next().unwrap();
     assert!(
-        np.contains("8192 KiB"),
-        "main goroutine stack follows RLIMIT_STACK: {np}"
+        np.contains(&format!(" {main_kib} ")),
+        "newproc uses stackinit's size: {np} vs {si}"
     );
 
     assert!(by["initsig"].starts_with("handlers=4 (SIGSEGV SIGBUS SIGFPE SIGILL)"));
@@ -189,17 +191,60 @@ fn a_large_tls_block_gets_its_own_mapping() {
     );
 }
 
+/// The `lo, hi` of a `[0x…, 0x…)` range after `key` in a trace line.
+fn range_after(line: &str, key: &str) -> (u64, u64) {
+    let r = line.split(key).nth(1).unwrap_or_else(|| panic!("no {key} in {line}"));
+    let (lo, rest) = r.trim_start_matches('[').split_once(", ").unwrap();
+    let hi = rest.split(')').next().unwrap();
+    let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).unwrap();
+    (hex(lo), hex(hi))
+}
+
 #[test]
 fn main_stack_follows_rlimit_stack() {
     let dir = tempdir();
-    let exe = build_program(dir.path(), "info.c", &[]);
-    let out = ok(Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -s 2048 && exec {}", exe.display()))
-        .env("GODEBUG", "inittrace=1"));
-    let lines = parse(&text(&out.stderr));
+    let exe = build_program(dir.path(), "deep.c", &["-O0"]);
+    let run_with = |limit: &str, kib: u32| {
+        output(
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("ulimit -s {limit} && exec {} {kib}", exe.display()))
+                .env("GODEBUG", "inittrace=1"),
+        )
+    };
+    // With a finite limit, the main goroutine runs on the rest of the OS stack, right below
+    // g0's 64 KiB, and gets all of the limit but what is above it.
+    let (code, out, err) = run_with("2048", 1);
+    assert_eq!((code, out.as_str()), (0, "deep 1 KiB ok\n"), "{err}");
+    let lines = parse(&err);
+    let by = |stage: &str| lines.iter().find(|l| l.stage == stage).unwrap().rest.clone();
+    let si = by("stackinit");
+    let size = si.strip_prefix("main stack=").unwrap().split(' ').next().unwrap();
+    let kib: u64 = size.trim_end_matches("KiB").parse().unwrap();
+    assert!(si.contains("KiB (RLIMIT_STACK, OS stack)"), "{si}");
+    assert!((1900..2048 - 64).contains(&kib), "{si}");
+    let (g0_lo, _) = range_after(&by("rt0_go"), "g0.stack=");
+    let (lo, hi) = range_after(&by("newproc"), "stack=");
+    assert_eq!(hi, g0_lo, "the main goroutine's stack ends where g0's begins");
+    assert_eq!((hi - lo) >> 10, kib);
+    assert_eq!(lo % 4096, 0, "the stack's lowest page is whole");
+
+    // It really is that big: 1.5 MiB of frames fit, and 3 MiB end in a clean fatal signal.
+    let (code, out, err) = run_with("2048", 1536);
+    assert_eq!((code, out.as_str()), (0, "deep 1536 KiB ok\n"), "{err}");
+    let (code, out, err) = run_with("2048", 3072);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.contains("fatal error: unexpected signal SIGSEGV"), "{err}");
+
+    // A limit too small to leave room below g0 gets a mapped stack of the minimum size.
+    let (code, out, err) = run_with("96", 16);
+    assert_eq!((code, out.as_str()), (0, "deep 16 KiB ok\n"), "{err}");
+    assert!(err.contains("main stack=96 KiB (RLIMIT_STACK) "), "{err}");
+
+    // With no limit it is a mapped stack of the 1 GiB cap, guard page below.
+    let (code, _, err) = run_with("unlimited", 4096);
+    assert_eq!(code, 0, "{err}");
+    let lines = parse(&err);
     let si = &lines.iter().find(|l| l.stage == "stackinit").unwrap().rest;
-    assert!(si.starts_with("main stack=2048 KiB"), "{si}");
-    let np = &lines.iter().find(|l| l.stage == "newproc").unwrap().rest;
-    assert!(np.contains(" 2048 KiB + guard page"), "{np}");
+    assert!(si.starts_with("main stack=1048576 KiB (RLIMIT_STACK) "), "{si}");
 }

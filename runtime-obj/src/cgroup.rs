@@ -110,7 +110,7 @@ impl Path {
         if end >= self.buf.len() {
             return None;
         }
-        self.buf[self.len..end].copy_from_slice(s);
+        crate::mem::copy(&mut self.buf[self.len..end], s);
         self.len = end;
         Some(())
     }

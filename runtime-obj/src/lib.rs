@@ -20,6 +20,7 @@ pub mod elf;
 pub mod global;
 pub mod lock_futex;
 pub mod malloc;
+pub mod mem;
 pub mod os_linux;
 pub mod print;
 pub mod printf;
@@ -32,8 +33,6 @@ pub mod tls;
 pub mod trace;
 pub mod vdso;
 
-#[cfg(not(test))]
-mod mem;
 #[cfg(not(test))]
 mod proc;
 #[cfg(not(test))]

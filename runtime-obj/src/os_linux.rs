@@ -14,6 +14,7 @@ pub const AT_HWCAP: usize = 16;
 pub const AT_SECURE: usize = 23;
 pub const AT_RANDOM: usize = 25;
 pub const AT_HWCAP2: usize = 26;
+pub const AT_EXECFN: usize = 31;
 pub const AT_SYSINFO_EHDR: usize = 33;
 
 /// The auxiliary-vector entries the runtime keeps.
@@ -29,6 +30,8 @@ pub struct Auxv {
     pub random: usize,
     /// The vDSO's ELF header.
     pub vdso: usize,
+    /// The program's path as exec'd: the highest string on the initial stack.
+    pub execfn: usize,
     /// Number of entries before AT_NULL.
     pub count: usize,
 }
@@ -43,6 +46,7 @@ impl Auxv {
         secure: 0,
         random: 0,
         vdso: 0,
+        execfn: 0,
         count: 0,
     };
 
@@ -60,6 +64,7 @@ impl Auxv {
                 AT_SECURE => a.secure = v,
                 AT_RANDOM => a.random = v,
                 AT_SYSINFO_EHDR => a.vdso = v,
+                AT_EXECFN => a.execfn = v,
                 _ => {}
             }
             a.count += 1;
@@ -188,7 +193,9 @@ pub fn for_each_line(path: &[u8], mut f: impl FnMut(&[u8]) -> bool) {
             skipping = true;
             end = 0;
         }
-        buf.copy_within(start..end, 0);
+        // SAFETY: start <= end <= buf.len(), and the destination (the front) is below the
+        // source, which a forward copy allows.
+        unsafe { crate::mem::copy_forward(buf.as_mut_ptr(), buf.as_ptr().add(start), end - start) };
         end -= start;
         start = 0;
         // SAFETY: buf[end..] is writable for its length.

@@ -34,7 +34,7 @@ impl Buf {
     #[inline(never)]
     pub fn bytes(&mut self, s: &[u8]) -> &mut Self {
         let n = s.len().min(BUF_CAP - self.len);
-        self.data[self.len..self.len + n].copy_from_slice(&s[..n]);
+        crate::mem::copy(&mut self.data[self.len..], &s[..n]);
         self.len += n;
         self
     }

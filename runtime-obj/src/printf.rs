@@ -63,7 +63,7 @@ impl Sink for Stdout {
                 return;
             }
         }
-        self.buf[self.len..self.len + s.len()].copy_from_slice(s);
+        crate::mem::copy(&mut self.buf[self.len..], s);
         self.len += s.len();
     }
 }

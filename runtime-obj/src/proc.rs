@@ -66,11 +66,17 @@ pub extern "C" fn runtime_schedinit() {
     let m0 = runtime_m0.get();
 
     let t = trace::start();
-    let main_stack = stack::stackinit();
+    // SAFETY: g0's stack was set by rt0_go; OS.auxv by args.
+    let (main_stack, carved) = unsafe { stack::stackinit((*runtime_g0.get()).stack.lo, (*OS.get()).auxv.execfn) };
     trace::done("stackinit", t, |b| {
         b.str("main stack=")
             .kib(main_stack)
-            .str(" (RLIMIT_STACK) goroutine stack=")
+            .str(if carved {
+                " (RLIMIT_STACK, OS stack)"
+            } else {
+                " (RLIMIT_STACK)"
+            })
+            .str(" goroutine stack=")
             .kib(DEFAULT_STACK);
     });
 
@@ -330,9 +336,7 @@ pub extern "C" fn runtime_newproc(f: usize, arg: usize) {
             .kx(" fn=*mainPC=", f as u64)
             .str(" stack=")
             .range(g.stack.lo, g.stack.hi);
-        b.str(" ")
-            .kib(g.stack.size())
-            .str(" + guard page, runqput(p0, next=true)");
+        b.str(" ").kib(g.stack.size()).str(", runqput(p0, next=true)");
     });
 }
 

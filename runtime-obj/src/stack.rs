@@ -8,7 +8,13 @@
 //!   is PROT_NONE, so running off the end faults instead of corrupting a neighbour. Mappings
 //!   are MAP_NORESERVE: only touched pages cost memory.
 //! - The main goroutine's stack follows RLIMIT_STACK (8 MiB by default, capped at 1 GiB), as C
-//!   programs expect of the main thread; other goroutines get DEFAULT_STACK.
+//!   programs expect of the main thread; other goroutines get DEFAULT_STACK. With a finite
+//!   limit it is the rest of the OS stack, directly below g0's: `[top - limit, g0.lo)`, where
+//!   `top` bounds the initial stack from above (the page after the exec'd path, the highest
+//!   string the kernel put there). The kernel grows that mapping on demand and keeps its guard
+//!   gap below it, so it needs no mmap and its first pages share the page tables the OS stack
+//!   already has (a fresh mapping's first touch costs ~8 us, most of rtlink's start-up
+//!   budget). With no limit, or no AT_EXECFN, it is an ordinary mapped stack.
 //! - Freed default-size stacks go to a pool and are reused before any new mapping.
 use crate::global::Global;
 use crate::print::throw;
@@ -24,6 +30,8 @@ const RLIMIT_STACK: usize = 3;
 
 pub struct StackState {
     pub main_size: usize,
+    /// The main goroutine's stack on the OS stack, until stackalloc hands it out (lo = 0: none).
+    main: Stack,
     /// Free default-size stacks, linked through their top word.
     pool: usize,
     pub pooled: usize,
@@ -31,6 +39,7 @@ pub struct StackState {
 
 pub static STACKS: Global<StackState> = Global::new(StackState {
     main_size: 0,
+    main: Stack { lo: 0, hi: 0 },
     pool: 0,
     pooled: 0,
 });
@@ -42,16 +51,26 @@ pub fn g0_stack(sp: usize) -> Stack {
     }
 }
 
-/// Go's stackinit: sizes the main goroutine's stack from RLIMIT_STACK; the pool starts empty.
-pub fn stackinit() -> usize {
+/// Go's stackinit: sizes the main goroutine's stack from RLIMIT_STACK, below g0's stack
+/// `[g0_lo, ..)` on the OS stack that ends under `top` (0: unknown); the pool starts empty.
+/// Returns the size and whether the stack is on the OS stack.
+pub fn stackinit(g0_lo: usize, top: usize) -> (usize, bool) {
     let mut lim = [0u64; 2];
     // SAFETY: prlimit64(0, RLIMIT_STACK, NULL, &lim) writes 16 bytes into lim.
     let r = unsafe { sys_linux::syscall4(sys_linux::SYS_PRLIMIT64, 0, RLIMIT_STACK, 0, lim.as_mut_ptr() as usize) };
     let cur = if r == 0 { lim[0] as usize } else { 8 << 20 };
-    let size = cur.clamp(G0_STACK, MAX_MAIN_STACK).next_multiple_of(GUARD);
-    // SAFETY: STACKS is only touched on m0 (and later under the scheduler's rules).
-    unsafe { (*STACKS.get()).main_size = size };
-    size
+    let mut size = cur.clamp(G0_STACK, MAX_MAIN_STACK).next_multiple_of(GUARD);
+    // SAFETY: STACKS is only touched on m0 during start-up.
+    let st = unsafe { &mut *STACKS.get() };
+    // The lowest address the OS stack may reach, a page above the limit for slack.
+    let floor = ((top | (GUARD - 1)) + 1 + GUARD).wrapping_sub(size);
+    let carved = top > g0_lo && cur <= MAX_MAIN_STACK && floor < g0_lo && g0_lo - floor >= G0_STACK;
+    if carved {
+        size = g0_lo - floor;
+        st.main = Stack { lo: floor, hi: g0_lo };
+    }
+    st.main_size = size;
+    (size, carved)
 }
 
 /// A stack of `size` usable bytes (a multiple of the page size).
@@ -60,6 +79,9 @@ pub fn stackalloc(size: usize) -> Stack {
     // top word, which nothing else uses while the stack is free.
     unsafe {
         let st = &mut *STACKS.get();
+        if size == st.main_size && st.main.lo != 0 {
+            return core::mem::replace(&mut st.main, Stack { lo: 0, hi: 0 });
+        }
         if size == DEFAULT_STACK && st.pool != 0 {
             let hi = st.pool;
             st.pool = *((hi - 8) as *const usize);

@@ -106,7 +106,7 @@ pub unsafe fn setup_m0(phdr: usize, phnum: usize, random: usize) -> Setup {
     // SAFETY: the block [base, tp + TCB_SIZE) is ours and zeroed; the image is the program's
     // own .tdata, filesz bytes long; random is 16 readable bytes.
     unsafe {
-        core::ptr::copy_nonoverlapping(t.image as *const u8, base as *mut u8, t.filesz);
+        crate::mem::copy_forward(base as *mut u8, t.image as *const u8, t.filesz);
         let canary = (random as *const usize).read_unaligned() & !0xff;
         *((tp + TCB_SELF) as *mut usize) = tp;
         *((tp + TCB_SELF2) as *mut usize) = tp;

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# rtlink's benchmarks, one command: bash benches/run.sh
+#
+# Builds hello, world four ways (a raw-asm floor, C with musl static, Go, and rtlink's
+# samples/hello.c), strips them, and prints one table: stripped size, start-up time as a ratio
+# to the floor measured in the same hyperfine run (pinned to CPU 0), user-space instructions
+# (valgrind/callgrind), syscalls including execve (strace -f), minor page faults
+# (/usr/bin/time), threads created. Then `rtlink build` of hello against the bare `ld` call it
+# wraps, side by side. Installs what it needs (Debian packages) when it is missing.
+# Environment: RUNS (hyperfine runs per program, default 1000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=$root/benches/out
+runs=${RUNS:-1000}
+
+need=()
+for tool in hyperfine:hyperfine valgrind:valgrind strace:strace /usr/bin/time:time musl-gcc:musl-tools \
+  go:golang-go taskset:util-linux ld:binutils cc:gcc python3:python3; do
+  command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
+done
+if ((${#need[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing: ${need[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+fail() { echo "benches/run.sh: $*" >&2; exit 1; }
+
+rm -rf "$out" && mkdir -p "$out"
+cargo build --release --quiet || fail "cargo build --release failed"
+rtlink=$root/target/release/rtlink
+
+# The four programs, each stripped.
+as --64 -o "$out/floor.o" benches/hello_floor.S
+ld -static -z noexecstack -o "$out/floor.full" "$out/floor.o"
+musl-gcc -static -Os -o "$out/musl.full" benches/hello_musl.c
+(cd "$out" && GOCACHE=$out/gocache GOPATH=$out/gopath GO111MODULE=off GOTOOLCHAIN=local \
+  go build -trimpath -o "$out/go.full" "$root/benches/hello.go") || fail "go build failed"
+cc $("$rtlink" cflags) -O2 -c samples/hello.c -o "$out/hello.o"
+"$rtlink" build "$out/hello.o" -o "$out/rtlink.full"
+progs=(floor musl go rtlink)
+for p in "${progs[@]}"; do
+  strip -o "$out/$p" "$out/$p.full"
+  [ "$("$out/$p")" = "hello, world" ] || fail "$p does not print hello, world"
+done
+
+# Start-up: all four in one hyperfine run on CPU 0, so the ratios share one machine state.
+taskset -c 0 hyperfine -N --warmup 100 --runs "$runs" --output=null \
+  --export-json "$out/startup.json" "${progs[@]/#/$out/}" >/dev/null 2>&1 || fail "hyperfine failed"
+
+for p in "${progs[@]}"; do
+  bin=$out/$p
+  # User-space instructions from exec to exit.
+  if valgrind --tool=callgrind --callgrind-out-file="$out/$p.callgrind" "$bin" >/dev/null 2>"$out/$p.vg"; then
+    awk '/^(summary|totals):/ {print $2; exit}' "$out/$p.callgrind" >"$out/$p.instr"
+  else
+    echo n/a >"$out/$p.instr"
+  fi
+  # Syscalls, execve included, all threads; and the threads created.
+  strace -f -o "$out/$p.strace" "$bin" >/dev/null
+  grep -Ev '^[0-9]+ +(\+\+\+|---)' "$out/$p.strace" | grep -c . >"$out/$p.sys"
+  grep -cE '^[0-9]+ +clone3?\(' "$out/$p.strace" >"$out/$p.threads" || true
+  # Minor page faults: the least of five runs (the kernel's read-ahead varies a little).
+  for _ in 1 2 3 4 5; do /usr/bin/time -f %R "$bin" 2>&1 >/dev/null; done | sort -n | head -1 >"$out/$p.faults"
+done
+
+# rtlink build vs the bare ld call it makes, on the same inputs, one hyperfine run.
+"$rtlink" runtime -o "$out/runtime.o" --script "$out/rtlink.ld"
+ld_cmd="ld -static -nostdlib -m elf_x86_64 -z noexecstack --gc-sections -T $out/rtlink.ld -o $out/ld.out $out/runtime.o $out/hello.o"
+hyperfine -N --warmup 20 --runs 200 --output=null --export-json "$out/build.json" \
+  "$rtlink build $out/hello.o -o $out/built" "$ld_cmd" >/dev/null 2>&1 || fail "hyperfine (build) failed"
+
+python3 - "$out" "${progs[@]}" <<'EOF'
+import json, os, sys
+out, progs = sys.argv[1], sys.argv[2:]
+runs = json.load(open(f"{out}/startup.json"))["results"]
+mean = {os.path.basename(r["command"]): r["mean"] for r in runs}
+sd = {os.path.basename(r["command"]): r["stddev"] for r in runs}
+floor = mean["floor"]
+read = lambda p, k: open(f"{out}/{p}.{k}").read().strip()
+print("| hello, world | stripped bytes | start-up vs floor | user instructions | syscalls | page faults | threads |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+for p in progs:
+    size = os.path.getsize(f"{out}/{p}")
+    instr = read(p, "instr")
+    instr = f"{int(instr):,}" if instr.isdigit() else instr
+    threads = int(read(p, "threads")) + 1
+    print(f"| {p} | {size:,} | {mean[p] / floor:.2f}x ± {sd[p] / floor:.2f} | {instr} | {read(p, 'sys')} | {read(p, 'faults')} | {threads} |")
+print()
+print(f"floor: {floor * 1e6:.1f} µs mean over {runs[0]['times'].__len__()} runs, pinned to CPU 0 "
+      "(absolute times vary by machine; compare the ratios)")
+b = json.load(open(f"{out}/build.json"))["results"]
+print()
+print(f"rtlink build hello.o: {b[0]['mean'] / b[1]['mean']:.2f}x the bare ld call it wraps "
+      f"({b[0]['mean'] * 1e3:.2f} ms vs {b[1]['mean'] * 1e3:.2f} ms, same inputs, same run)")
+EOF
