@@ -291,6 +291,10 @@ fn bad_files_give_one_clear_error() {
             write("short", &elf[..40]),
             "truncated ELF header: the file has 40 bytes, the header needs 64".to_string(),
         ),
+        (
+            write("libfoo.so", b"/* GNU ld script */\nGROUP ( libfoo.so.1 )\n"),
+            "a GNU ld script (text), not an ELF file; inspect the files it names".to_string(),
+        ),
         (d.join("missing"), "No such file or directory".to_string()),
         (d.join("adir"), "is a directory, not an ELF file".to_string()),
     ];

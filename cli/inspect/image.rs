@@ -47,13 +47,15 @@ pub fn notes(data: &[u8], align: u64, le: bool) -> Vec<Note<'_>> {
             word(&rest[4..8]) as usize,
             word(&rest[8..12]),
         );
-        let Some(name_end) = pad(namesz).and_then(|n| n.checked_add(12)) else {
+        // The descriptor starts at the first aligned offset after the name, and the next note
+        // at the first aligned offset after the descriptor.
+        let Some(desc_at) = namesz.checked_add(12).and_then(pad) else {
             break;
         };
-        let Some(desc_end) = pad(descsz).and_then(|d| d.checked_add(name_end)) else {
+        let Some(desc_end) = desc_at.checked_add(descsz).and_then(pad) else {
             break;
         };
-        let (Some(name), Some(desc)) = (rest.get(12..12 + namesz), rest.get(name_end..name_end + descsz)) else {
+        let (Some(name), Some(desc)) = (rest.get(12..12 + namesz), rest.get(desc_at..desc_at + descsz)) else {
             break;
         };
         let owner = std::str::from_utf8(name).unwrap_or("").trim_end_matches('\0');
@@ -118,6 +120,10 @@ impl<'a> Image<'a> {
         }
         if bytes.starts_with(b"!<arch>\n") {
             bail!("{p}: an ar archive, not an ELF file (inspect its members: ar x {p})");
+        }
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]);
+        if text.starts_with("/* GNU ld script") || ["GROUP", "INPUT"].iter().any(|k| text.trim_start().starts_with(k)) {
+            bail!("{p}: a GNU ld script (text), not an ELF file; inspect the files it names");
         }
         if !bytes.starts_with(b"\x7fELF") {
             bail!(
@@ -413,7 +419,7 @@ impl<'a> Image<'a> {
     }
 
     /// DF_1_PIE in the dynamic section: a PIE whose interpreter is not named (static-pie).
-    fn pie_flag(&self) -> bool {
+    pub fn pie_flag(&self) -> bool {
         use goblin::elf::dynamic::dyn64::SIZEOF_DYN;
         let Some(data) = self
             .phdrs

@@ -12,6 +12,7 @@ mod demangle;
 mod image;
 mod nm;
 mod owner;
+mod readelf;
 mod size;
 mod summary;
 mod symbols;
@@ -28,6 +29,7 @@ use image::Image;
 use summary::Summary;
 
 #[derive(clap::Args)]
+#[command(disable_help_flag = true)]
 pub struct InspectArgs {
     /// The ELF file: an executable (rtlink's, Go's, C's), a shared object, an object file or an
     /// archive of objects.
@@ -43,10 +45,43 @@ pub struct InspectArgs {
     /// Print the view as JSON (an array with one object per file or archive member).
     #[arg(long)]
     pub json: bool,
+    /// Show the ELF file header, as `readelf -h`.
+    #[arg(short = 'h', long = "file-header")]
+    pub file_header: bool,
+    /// Show the section headers, as `readelf -S`.
+    #[arg(short = 'S', long = "sections", alias = "section-headers")]
+    pub sections: bool,
+    /// Show the program headers and the section-to-segment mapping, as `readelf -l`.
+    #[arg(short = 'l', long = "segments", alias = "program-headers")]
+    pub segments: bool,
+    /// Show the symbol tables, as `readelf -s`.
+    #[arg(short = 's', long = "symbols", alias = "syms")]
+    pub symbols: bool,
+    /// Show the notes, as `readelf -n`.
+    #[arg(short = 'n', long = "notes")]
+    pub notes: bool,
+    /// Accepted for readelf compatibility: the readelf views are always wide.
+    #[arg(short = 'W', long = "wide")]
+    pub wide: bool,
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
     /// List symbols exactly as GNU nm does: everything after --nm is nm's options and files
     /// (`rtlink inspect --nm -n -S app`); `--nm --help` lists the options.
     #[arg(long, num_args = 0.., allow_hyphen_values = true, value_name = "NM-OPTIONS")]
     pub nm: Option<Vec<String>>,
+}
+
+impl InspectArgs {
+    fn views(&self) -> readelf::Views {
+        readelf::Views {
+            header: self.file_header,
+            sections: self.sections,
+            segments: self.segments,
+            symbols: self.symbols,
+            notes: self.notes,
+        }
+    }
 }
 
 pub fn run(args: &InspectArgs) -> Result<()> {
@@ -105,6 +140,7 @@ fn run_views(args: &InspectArgs, path: &Path, out: &mut impl Write) -> Result<()
             Err(e) => return Err(e),
         };
         let summary = Summary::new(&name, &img);
+        let views = args.views();
         if args.check {
             if let Verdict::NotApplicable(why) = &summary.verdict {
                 outcome.unchecked = Some(why.clone());
@@ -114,6 +150,8 @@ fn run_views(args: &InspectArgs, path: &Path, out: &mut impl Write) -> Result<()
             }
         } else if args.json {
             docs.push(json_doc(args, &summary));
+        } else if views.any() {
+            readelf::write(&img, views, out)?;
         } else if args.size {
             size::Sizes::new(&img, &summary.syms, summary.main_pc.as_ref().map(|(l, _)| *l)).write_text(out)?;
         } else {
@@ -160,13 +198,16 @@ fn json_doc(args: &InspectArgs, summary: &Summary) -> Value {
     let mut doc = json!({
         "FileSummary": { "File": summary.file, "Format": format, "Arch": machine, "AddressSize": format!("{bits}bit") },
     });
-    let key = if args.size { "Size" } else { "Summary" };
-    let view = if args.size {
-        size::Sizes::new(img, &summary.syms, summary.main_pc.as_ref().map(|(l, _)| *l)).to_json()
+    let views = args.views();
+    if views.any() {
+        for (k, v) in readelf::json(img, views) {
+            doc[k] = v;
+        }
+    } else if args.size {
+        doc["Size"] = size::Sizes::new(img, &summary.syms, summary.main_pc.as_ref().map(|(l, _)| *l)).to_json();
     } else {
-        summary.to_json()
-    };
-    doc[key] = view;
+        doc["Summary"] = summary.to_json();
+    }
     doc
 }
 
