@@ -336,6 +336,12 @@ impl<'a> Image<'a> {
         name.unwrap_or("<corrupt>")
     }
 
+    /// The bytes of the first section called `name`, if it exists and lies in the file.
+    pub fn section_by_name(&self, name: &str) -> Option<(usize, &'a [u8])> {
+        let i = (1..self.shdrs.len()).find(|&i| self.section_name(i) == name)?;
+        Some((i, self.section_data(i)?))
+    }
+
     /// The section's bytes in the file; `None` for SHT_NOBITS and for ranges outside the file.
     pub fn section_data(&self, i: usize) -> Option<&'a [u8]> {
         let s = self.shdrs.get(i)?;

@@ -7,8 +7,10 @@
 //! is damaged (its problems are reported after the sound parts are printed) or when it has a
 //! bootstrap layout that is broken. A reader that goes away early (`rtlink inspect … | head`)
 //! ends the output quietly with status 0, as it does for binutils.
+mod addr;
 mod bootstrap;
 mod demangle;
+mod dwarf;
 mod image;
 mod nm;
 mod owner;
@@ -63,6 +65,15 @@ pub struct InspectArgs {
     /// Accepted for readelf compatibility: the readelf views are always wide.
     #[arg(short = 'W', long = "wide")]
     pub wide: bool,
+    /// Answer like `addr2line -f`: the function and file:line of each address (hex).
+    #[arg(long, value_name = "ADDR", num_args = 1..)]
+    pub addr: Vec<String>,
+    /// With --addr: also show the inlined calls enclosing each address (addr2line -i).
+    #[arg(long, requires = "addr")]
+    pub inlines: bool,
+    /// With --addr: demangle C++ and Rust function names (addr2line -C).
+    #[arg(long, requires = "addr")]
+    pub demangle: bool,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
@@ -139,9 +150,25 @@ fn run_views(args: &InspectArgs, path: &Path, out: &mut impl Write) -> Result<()
             }
             Err(e) => return Err(e),
         };
-        let summary = Summary::new(&name, &img);
+        let debug = match dwarf::Debug::load(&img) {
+            Ok(d) => d,
+            Err(_) if args.addr.is_empty() && img.header.e_type == goblin::elf::header::ET_REL => None,
+            Err(e) if args.addr.is_empty() => {
+                outcome.problems.push(format!("{}: DWARF: {e}", name.display()));
+                None
+            }
+            Err(e) => bail!("{}: {e}", name.display()),
+        };
+        let summary = Summary::new(&name, &img, debug.as_ref());
         let views = args.views();
-        if args.check {
+        if !args.addr.is_empty() {
+            let addrs = args.addr.iter().map(|a| addr::parse(a)).collect::<Result<Vec<_>>>()?;
+            let opts = addr::Options {
+                inlines: args.inlines,
+                demangle: args.demangle,
+            };
+            addr::write(&img, debug.as_ref(), &addrs, &opts, out)?;
+        } else if args.check {
             if let Verdict::NotApplicable(why) = &summary.verdict {
                 outcome.unchecked = Some(why.clone());
             }

@@ -14,6 +14,7 @@ use goblin::elf::sym::STT_FUNC;
 use serde_json::{json, Value};
 
 use super::bootstrap::{self, Layout, MainPc, Verdict};
+use super::dwarf::Debug;
 use super::image::Image;
 use super::owner::{self, Owner};
 use super::symbols::{self, Symbol};
@@ -34,15 +35,24 @@ pub struct Summary<'a> {
     pub verdict: Verdict,
     pub main_pc: Option<(&'static Layout, MainPc)>,
     pub spans: Vec<Span>,
+    /// file:line of the entry point and of main, from DWARF.
+    pub entry_line: Option<String>,
+    pub main_line: Option<String>,
 }
 
 impl<'a> Summary<'a> {
-    pub fn new(path: &Path, img: &'a Image<'a>) -> Self {
+    pub fn new(path: &Path, img: &'a Image<'a>, debug: Option<&Debug>) -> Self {
         let syms = symbols::sorted(img);
         let (verdict, main_pc) = bootstrap::check(img, &syms);
         let spans = main_pc
             .as_ref()
             .map_or_else(Vec::new, |(layout, _)| spans(layout, &syms));
+        let user_main = main_pc.as_ref().map_or("main", |(l, _)| l.user_main);
+        let line = |addr: u64| debug.and_then(|d| d.location(addr, true));
+        let entry_line = (img.header.e_type != ET_REL)
+            .then(|| line(img.header.e_entry))
+            .flatten();
+        let main_line = bootstrap::defined(&syms, user_main).and_then(|m| line(m.value));
         Summary {
             file: path.display().to_string(),
             img,
@@ -50,6 +60,8 @@ impl<'a> Summary<'a> {
             verdict,
             main_pc,
             spans,
+            entry_line,
+            main_line,
         }
     }
 
@@ -98,6 +110,9 @@ impl<'a> Summary<'a> {
             line("entry", "none (relocatable object)")?;
         } else {
             let mut text = format!("{entry:#x} {}", bootstrap::describe(&self.syms, entry));
+            if let Some(l) = &self.entry_line {
+                text += &format!(" at {l}");
+            }
             if let Some(start) = self.start_code() {
                 text += &format!(" ({start})");
             }
@@ -112,7 +127,10 @@ impl<'a> Summary<'a> {
         }
         let user_main = self.user_main();
         match bootstrap::defined(&self.syms, user_main) {
-            Some(m) => line("main", &format!("{:#x} {user_main}", m.value))?,
+            Some(m) => {
+                let at = self.main_line.as_ref().map_or_else(String::new, |l| format!(" at {l}"));
+                line("main", &format!("{:#x} {user_main}{at}", m.value))?
+            }
             None if self.syms.is_empty() => line("main", "unknown (no symbols)")?,
             None => line("main", &format!("{user_main} is not defined"))?,
         }
@@ -169,6 +187,7 @@ impl<'a> Summary<'a> {
             "Symbols": self.syms.len(),
             "DebugInfo": self.has_debug_info(),
             "Entry": (!self.is_object()).then(|| sym(self.img.header.e_entry)),
+            "EntryLine": self.entry_line,
             "StartCode": self.start_code(),
             "MainPC": main_pc,
             "Main": main,

@@ -1,0 +1,157 @@
+//! Source locations from DWARF, through gimli and addr2line: the file:line of an address and
+//! the chain of inlined calls there.
+//!
+//! Each DWARF section is copied once into a shared buffer, inflated first when it is
+//! SHF_COMPRESSED with zlib (Go compresses its DWARF); the inflated size is capped by what the
+//! compressed bytes can justify. A file without `.debug_info` simply has no source locations;
+//! DWARF that gimli rejects, zstd-compressed DWARF and the unrelocated DWARF of an object file
+//! are errors with a reason, never a panic.
+use std::path::Path;
+use std::rc::Rc;
+
+use addr2line::Context;
+use gimli::{EndianRcSlice, RunTimeEndian, SectionId};
+use goblin::elf::header::ET_REL;
+use goblin::elf::section_header::SHF_COMPRESSED;
+
+use super::image::Image;
+
+type Reader = EndianRcSlice<RunTimeEndian>;
+
+/// One frame at an address, innermost first: the function and the source position in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub function: Option<String>,
+    /// Whether BFD would take `function` as the name to show: a mangled linkage name, or a
+    /// plain name in a language that does not mangle (C, assembly, Fortran, ...).
+    pub final_name: bool,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+}
+
+pub struct Debug {
+    ctx: Context<Reader>,
+}
+
+/// A section's contents, inflated when it is compressed.
+fn contents(img: &Image, name: &str) -> Result<Vec<u8>, String> {
+    let Some((i, data)) = img.section_by_name(name) else {
+        return Ok(Vec::new());
+    };
+    if img.shdrs[i].sh_flags & u64::from(SHF_COMPRESSED) == 0 {
+        return Ok(data.to_vec());
+    }
+    // Elf64_Chdr { type u32, reserved u32, size u64, addralign u64 } or Elf32_Chdr (3 x u32).
+    let word = |off: usize, len: usize| -> Option<u64> {
+        let b = data.get(off..off + len)?;
+        let mut w = [0u8; 8];
+        w[..len].copy_from_slice(b);
+        Some(if img.ctx.le.is_little() {
+            u64::from_le_bytes(w)
+        } else {
+            u64::from_be_bytes(w) >> (64 - 8 * len)
+        })
+    };
+    let (kind, size, header) = if img.is_64 {
+        (word(0, 4), word(8, 8), 24)
+    } else {
+        (word(0, 4), word(4, 4), 12)
+    };
+    let (Some(kind), Some(size)) = (kind, size) else {
+        return Err(format!("{name}: truncated compression header"));
+    };
+    if kind != 1 {
+        return Err(format!("{name}: compression type {kind} is not supported (only zlib)"));
+    }
+    let packed = &data[header.min(data.len())..];
+    let limit = usize::try_from(size)
+        .unwrap_or(usize::MAX)
+        .min(packed.len().saturating_mul(1100));
+    miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(packed, limit)
+        .map_err(|e| format!("{name}: cannot inflate: {e:?}"))
+}
+
+/// The languages whose DWARF names BFD takes as final (its `mangle_style` is 0 for them).
+fn unmangled(lang: gimli::DwLang) -> bool {
+    use gimli::constants::*;
+    [
+        DW_LANG_C89,
+        DW_LANG_C,
+        DW_LANG_C99,
+        DW_LANG_C11,
+        DW_LANG_Cobol74,
+        DW_LANG_Cobol85,
+        DW_LANG_Fortran77,
+        DW_LANG_Pascal83,
+        DW_LANG_PLI,
+        DW_LANG_UPC,
+        DW_LANG_Mips_Assembler,
+    ]
+    .contains(&lang)
+}
+
+impl Debug {
+    /// The file's DWARF: Ok(None) when it has none.
+    pub fn load(img: &Image) -> Result<Option<Self>, String> {
+        if img
+            .section_by_name(".debug_info")
+            .is_none_or(|(i, d)| d.is_empty() && img.shdrs[i].sh_size == 0)
+        {
+            return Ok(None);
+        }
+        if img.header.e_type == ET_REL {
+            return Err("an object file's DWARF is not relocated yet; link it first".into());
+        }
+        let endian = if img.ctx.le.is_little() {
+            RunTimeEndian::Little
+        } else {
+            RunTimeEndian::Big
+        };
+        let load = |id: SectionId| -> Result<Reader, String> {
+            Ok(EndianRcSlice::new(Rc::from(contents(img, id.name())?), endian))
+        };
+        let dwarf = gimli::Dwarf::load(load)?;
+        let ctx = Context::from_dwarf(dwarf).map_err(|e| format!("unreadable DWARF: {e}"))?;
+        Ok(Some(Debug { ctx }))
+    }
+
+    /// The frames at `addr`, innermost first; empty when DWARF does not cover it.
+    pub fn frames(&self, addr: u64) -> Result<Vec<Frame>, String> {
+        let mut it = self
+            .ctx
+            .find_frames(addr)
+            .skip_all_loads()
+            .map_err(|e| format!("DWARF at {addr:#x}: {e}"))?;
+        let mut out = Vec::new();
+        while let Some(f) = it.next().map_err(|e| format!("DWARF at {addr:#x}: {e}"))? {
+            let lang = f.function.as_ref().and_then(|n| n.language);
+            let function = f.function.and_then(|n| n.raw_name().ok().map(|s| s.into_owned()));
+            let mangled = function
+                .as_deref()
+                .is_some_and(|n| n.starts_with("_Z") || n.starts_with("_R"));
+            let final_name = mangled || lang.is_some_and(unmangled);
+            let (file, line) = f
+                .location
+                .map_or((None, None), |l| (l.file.map(str::to_string), l.line));
+            out.push(Frame {
+                function,
+                final_name,
+                file,
+                line,
+            });
+        }
+        Ok(out)
+    }
+
+    /// `file:line` of `addr`, the file shortened to its name when `short`.
+    pub fn location(&self, addr: u64, short: bool) -> Option<String> {
+        let loc = self.ctx.find_location(addr).ok()??;
+        let file = loc.file?;
+        let file = if short {
+            Path::new(file).file_name().map_or(file, |f| f.to_str().unwrap_or(file))
+        } else {
+            file
+        };
+        Some(format!("{file}:{}", loc.line?))
+    }
+}
