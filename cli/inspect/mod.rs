@@ -10,6 +10,7 @@
 mod addr;
 mod bootstrap;
 mod demangle;
+mod disasm;
 mod dwarf;
 mod image;
 mod nm;
@@ -74,6 +75,9 @@ pub struct InspectArgs {
     /// With --addr: demangle C++ and Rust function names (addr2line -C).
     #[arg(long, requires = "addr")]
     pub demangle: bool,
+    /// Disassemble a function (default: the one at the entry point), like objdump -d.
+    #[arg(long, value_name = "SYMBOL", num_args = 0..=1, default_missing_value = "")]
+    pub disassemble: Option<String>,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
@@ -161,7 +165,10 @@ fn run_views(args: &InspectArgs, path: &Path, out: &mut impl Write) -> Result<()
         };
         let summary = Summary::new(&name, &img, debug.as_ref());
         let views = args.views();
-        if !args.addr.is_empty() {
+        if let Some(name) = &args.disassemble {
+            let name = Some(name.as_str()).filter(|n| !n.is_empty());
+            disasm::write(&img, &summary.syms, name, out)?;
+        } else if !args.addr.is_empty() {
             let addrs = args.addr.iter().map(|a| addr::parse(a)).collect::<Result<Vec<_>>>()?;
             let opts = addr::Options {
                 inlines: args.inlines,

@@ -14,6 +14,7 @@ use goblin::elf::sym::STT_FUNC;
 use serde_json::{json, Value};
 
 use super::bootstrap::{self, Layout, MainPc, Verdict};
+use super::disasm;
 use super::dwarf::Debug;
 use super::image::Image;
 use super::owner::{self, Owner};
@@ -38,6 +39,8 @@ pub struct Summary<'a> {
     /// file:line of the entry point and of main, from DWARF.
     pub entry_line: Option<String>,
     pub main_line: Option<String>,
+    /// The functions the entry point jumps through (`_rt0_amd64_linux -> _rt0_amd64 -> ...`).
+    pub chain: Vec<String>,
 }
 
 impl<'a> Summary<'a> {
@@ -53,7 +56,13 @@ impl<'a> Summary<'a> {
             .then(|| line(img.header.e_entry))
             .flatten();
         let main_line = bootstrap::defined(&syms, user_main).and_then(|m| line(m.value));
+        let chain = if img.header.e_type == ET_REL {
+            Vec::new()
+        } else {
+            disasm::chain(img, &syms, 8)
+        };
         Summary {
+            chain,
             file: path.display().to_string(),
             img,
             syms,
@@ -117,6 +126,9 @@ impl<'a> Summary<'a> {
                 text += &format!(" ({start})");
             }
             line("entry", &text)?;
+        }
+        if self.chain.len() > 1 {
+            line("chain", &self.chain.join(" -> "))?;
         }
         if let Some((layout, pc)) = &self.main_pc {
             let target = match &pc.target {
@@ -188,6 +200,7 @@ impl<'a> Summary<'a> {
             "DebugInfo": self.has_debug_info(),
             "Entry": (!self.is_object()).then(|| sym(self.img.header.e_entry)),
             "EntryLine": self.entry_line,
+            "Chain": self.chain,
             "StartCode": self.start_code(),
             "MainPC": main_pc,
             "Main": main,
