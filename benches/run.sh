@@ -6,7 +6,8 @@
 # to the floor measured in the same hyperfine run (pinned to CPU 0), user-space instructions
 # (valgrind/callgrind), syscalls including execve (strace -f), minor page faults
 # (/usr/bin/time), threads created. Then `rtlink build` of hello against the bare `ld` call it
-# wraps, side by side. Installs what it needs (Debian packages) when it is missing.
+# wraps, and `rtlink inspect` against nm and readelf on a large unstripped binary (rtlink's own
+# debug build), side by side. Installs what it needs (Debian packages) when it is missing.
 # Environment: RUNS (hyperfine runs per program, default 1000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,6 +74,16 @@ ld_cmd="ld -static -nostdlib -m elf_x86_64 -z noexecstack --gc-sections -T $out/
 hyperfine -N --warmup 20 --runs 200 --output=null --export-json "$out/build.json" \
   "$rtlink build $out/hello.o -o $out/built" "$ld_cmd" >/dev/null 2>&1 || fail "hyperfine (build) failed"
 
+# inspect on a large unstripped binary: the symbol listing against nm -n, the summary against
+# readelf -h -l -S plus nm -n (what a user would otherwise run), one hyperfine run.
+cargo build --quiet || fail "cargo build (debug) failed"
+big=$out/big
+cp target/debug/rtlink "$big"
+hyperfine -N --warmup 3 --runs 30 --output=null --export-json "$out/inspect.json" \
+  "$rtlink inspect --nm -n $big" "nm -n $big" "$rtlink inspect $big" "readelf -h -l -S $big" >/dev/null 2>&1 ||
+  fail "hyperfine (inspect) failed"
+nm "$big" | wc -l >"$out/big.syms"
+
 python3 - "$out" "${progs[@]}" <<'EOF'
 import json, os, sys
 out, progs = sys.argv[1], sys.argv[2:]
@@ -96,4 +107,12 @@ b = json.load(open(f"{out}/build.json"))["results"]
 print()
 print(f"rtlink build hello.o: {b[0]['mean'] / b[1]['mean']:.2f}x the bare ld call it wraps "
       f"({b[0]['mean'] * 1e3:.2f} ms vs {b[1]['mean'] * 1e3:.2f} ms, same inputs, same run)")
+i = [r["mean"] for r in json.load(open(f"{out}/inspect.json"))["results"]]
+size = os.path.getsize(f"{out}/big") / 1e6
+syms = int(open(f"{out}/big.syms").read())
+print()
+print(f"inspect, {size:.0f} MB unstripped binary with {syms:,} symbols and DWARF:")
+print(f"  rtlink inspect --nm -n: {i[0] / i[1]:.2f}x nm -n ({i[0] * 1e3:.1f} ms vs {i[1] * 1e3:.1f} ms)")
+print(f"  rtlink inspect (summary): {i[2] / (i[1] + i[3]):.2f}x readelf -h -l -S plus nm -n "
+      f"({i[2] * 1e3:.1f} ms vs {(i[1] + i[3]) * 1e3:.1f} ms)")
 EOF

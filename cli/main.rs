@@ -3,16 +3,12 @@
 //! The front end only parses arguments and reports errors: every failure comes back as an
 //! `anyhow::Error`, is printed once as `rtlink: <message>` and exits with status 1. Nothing
 //! here panics on user input.
-mod archive;
-mod cflags;
-mod embedded;
-mod inspect;
-mod link;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use rtlink::{cflags, embedded, inspect, link};
 
 #[derive(Parser)]
 #[command(

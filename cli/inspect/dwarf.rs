@@ -1,22 +1,21 @@
 //! Source locations from DWARF, through gimli and addr2line: the file:line of an address and
 //! the chain of inlined calls there.
 //!
-//! Each DWARF section is copied once into a shared buffer, inflated first when it is
-//! SHF_COMPRESSED with zlib (Go compresses its DWARF); the inflated size is capped by what the
-//! compressed bytes can justify. A file without `.debug_info` simply has no source locations;
+//! DWARF sections are read in place from the (mapped) file; only SHF_COMPRESSED ones (Go
+//! compresses its DWARF with zlib) are inflated, into an `Inflated` the caller owns, with the
+//! inflated size capped by what the compressed bytes can justify. A file without `.debug_info` simply has no source locations;
 //! DWARF that gimli rejects, zstd-compressed DWARF and the unrelocated DWARF of an object file
 //! are errors with a reason, never a panic.
 use std::path::Path;
-use std::rc::Rc;
 
 use addr2line::Context;
-use gimli::{EndianRcSlice, RunTimeEndian, SectionId};
+use gimli::{EndianSlice, RunTimeEndian, SectionId};
 use goblin::elf::header::ET_REL;
 use goblin::elf::section_header::SHF_COMPRESSED;
 
 use super::image::Image;
 
-type Reader = EndianRcSlice<RunTimeEndian>;
+type Reader<'a> = EndianSlice<'a, RunTimeEndian>;
 
 /// One frame at an address, innermost first: the function and the source position in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,18 +28,33 @@ pub struct Frame {
     pub line: Option<u32>,
 }
 
-pub struct Debug {
-    ctx: Context<Reader>,
+pub struct Debug<'a> {
+    ctx: Context<Reader<'a>>,
 }
 
-/// A section's contents, inflated when it is compressed.
-fn contents(img: &Image, name: &str) -> Result<Vec<u8>, String> {
-    let Some((i, data)) = img.section_by_name(name) else {
+/// The compressed DWARF sections of a file, inflated: (section name, contents).
+#[derive(Default)]
+pub struct Inflated(Vec<(String, Vec<u8>)>);
+
+impl Inflated {
+    /// Inflates every compressed `.debug_*` section of `img`.
+    pub fn new(img: &Image) -> Result<Self, String> {
+        let compressed = (1..img.shdrs.len())
+            .filter(|&i| img.shdrs[i].sh_flags & u64::from(SHF_COMPRESSED) != 0)
+            .map(|i| img.section_name(i))
+            .filter(|n| n.starts_with(".debug_"));
+        compressed
+            .map(|n| Ok((n.to_string(), inflate(img, n)?)))
+            .collect::<Result<_, String>>()
+            .map(Inflated)
+    }
+}
+
+/// A compressed section's contents, inflated.
+fn inflate(img: &Image, name: &str) -> Result<Vec<u8>, String> {
+    let Some((_, data)) = img.section_by_name(name) else {
         return Ok(Vec::new());
     };
-    if img.shdrs[i].sh_flags & u64::from(SHF_COMPRESSED) == 0 {
-        return Ok(data.to_vec());
-    }
     // Elf64_Chdr { type u32, reserved u32, size u64, addralign u64 } or Elf32_Chdr (3 x u32).
     let word = |off: usize, len: usize| -> Option<u64> {
         let b = data.get(off..off + len)?;
@@ -90,9 +104,9 @@ fn unmangled(lang: gimli::DwLang) -> bool {
     .contains(&lang)
 }
 
-impl Debug {
-    /// The file's DWARF: Ok(None) when it has none.
-    pub fn load(img: &Image) -> Result<Option<Self>, String> {
+impl<'a> Debug<'a> {
+    /// The file's DWARF, reading compressed sections from `inflated`: Ok(None) when it has none.
+    pub fn load(img: &Image<'a>, inflated: &'a Inflated) -> Result<Option<Self>, String> {
         if img
             .section_by_name(".debug_info")
             .is_none_or(|(i, d)| d.is_empty() && img.shdrs[i].sh_size == 0)
@@ -107,8 +121,13 @@ impl Debug {
         } else {
             RunTimeEndian::Big
         };
-        let load = |id: SectionId| -> Result<Reader, String> {
-            Ok(EndianRcSlice::new(Rc::from(contents(img, id.name())?), endian))
+        let load = |id: SectionId| -> Result<Reader<'a>, String> {
+            let name = id.name();
+            let data = match inflated.0.iter().find(|(n, _)| n == name) {
+                Some((_, d)) => d.as_slice(),
+                None => img.section_by_name(name).map_or(&[][..], |(_, d)| d),
+            };
+            Ok(EndianSlice::new(data, endian))
         };
         let dwarf = gimli::Dwarf::load(load)?;
         let ctx = Context::from_dwarf(dwarf).map_err(|e| format!("unreadable DWARF: {e}"))?;

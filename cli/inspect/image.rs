@@ -96,12 +96,41 @@ pub struct Image<'a> {
     pub problems: Vec<String>,
 }
 
+/// A file's bytes: mapped read-only when it is a regular non-empty file (only the pages the
+/// views touch are read, which makes a large binary cheap to inspect), read otherwise.
+pub enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(m) => m,
+            FileBytes::Read(v) => v,
+        }
+    }
+}
+
 /// The whole file; the parsed image borrows from it.
-pub fn read(path: &Path) -> Result<Vec<u8>> {
+pub fn read(path: &Path) -> Result<FileBytes> {
     if path.is_dir() {
         bail!("{}: is a directory, not an ELF file", path.display());
     }
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    let cannot = || format!("cannot read {}", path.display());
+    let file = std::fs::File::open(path).with_context(cannot)?;
+    let meta = file.metadata().with_context(cannot)?;
+    if !meta.is_file() || meta.len() == 0 {
+        return Ok(FileBytes::Read(std::fs::read(path).with_context(cannot)?));
+    }
+    // SAFETY: the mapping is private and read-only, so rtlink never sees its own writes. The
+    // invariant the caller relies on is that no other process truncates the file while
+    // rtlink reads it (the kernel would raise SIGBUS on the lost pages); inspecting a file
+    // that is being rewritten is not supported, as with any tool that maps its input.
+    let map = unsafe { memmap2::Mmap::map(&file) }.with_context(cannot)?;
+    Ok(FileBytes::Mapped(map))
 }
 
 /// The NUL-terminated string at `off`. An unterminated string ends at the end of the table;

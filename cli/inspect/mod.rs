@@ -12,6 +12,7 @@ mod bootstrap;
 mod demangle;
 mod disasm;
 mod dwarf;
+pub mod fuzz;
 mod image;
 mod nm;
 mod owner;
@@ -154,7 +155,12 @@ fn run_views(args: &InspectArgs, path: &Path, out: &mut impl Write) -> Result<()
             }
             Err(e) => return Err(e),
         };
-        let debug = match dwarf::Debug::load(&img) {
+        let inflated = dwarf::Inflated::new(&img);
+        let debug = match inflated
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|i| dwarf::Debug::load(&img, i))
+        {
             Ok(d) => d,
             Err(_) if args.addr.is_empty() && img.header.e_type == goblin::elf::header::ET_REL => None,
             Err(e) if args.addr.is_empty() => {

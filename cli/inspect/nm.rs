@@ -189,17 +189,7 @@ pub fn run(args: &NmArgs, out: &mut impl Write) -> Result<Vec<String>> {
                     continue;
                 }
             };
-            let mut syms: Vec<Symbol> = (symbols::table(&img, args.debug_syms).into_iter())
-                .filter(|s| args.keep(s))
-                .collect();
-            if !args.no_sort {
-                let order = if args.numeric_sort {
-                    symbols::by_address
-                } else {
-                    symbols::by_name
-                };
-                syms.sort_by(|a, b| if args.reverse_sort { order(b, a) } else { order(a, b) });
-            }
+            let syms = selected(args, &img);
             if img.symtab.is_none() && !args.quiet {
                 eprintln!("rtlink: {}: no symbols", label.display());
             }
@@ -208,6 +198,32 @@ pub fn run(args: &NmArgs, out: &mut impl Write) -> Result<Vec<String>> {
         }
     }
     Ok(errors)
+}
+
+/// One file's listing, headed as nm heads a single file: the sorted, filtered symbols.
+pub fn write_image(args: &NmArgs, img: &Image, name: &str, out: &mut impl Write) -> io::Result<()> {
+    let unit = Unit {
+        header: name.to_string(),
+        headed: false,
+        prefix: name.to_string(),
+    };
+    write_list(out, args, img, &unit, &selected(args, img))
+}
+
+/// The symbols nm would list for `args`, in its order.
+fn selected<'a>(args: &NmArgs, img: &Image<'a>) -> Vec<Symbol<'a>> {
+    let mut syms: Vec<Symbol> = (symbols::table(img, args.debug_syms).into_iter())
+        .filter(|s| args.keep(s))
+        .collect();
+    if !args.no_sort {
+        let order = if args.numeric_sort {
+            symbols::by_address
+        } else {
+            symbols::by_name
+        };
+        syms.sort_by(|a, b| if args.reverse_sort { order(b, a) } else { order(a, b) });
+    }
+    syms
 }
 
 fn write_list(out: &mut impl Write, args: &NmArgs, img: &Image, unit: &Unit, syms: &[Symbol]) -> io::Result<()> {

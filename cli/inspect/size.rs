@@ -26,8 +26,13 @@ pub struct Row {
 
 impl Row {
     fn unattributed(&self) -> u64 {
-        self.memory.saturating_sub(self.owners.values().sum())
+        self.memory.saturating_sub(total(self.owners.values().copied()))
     }
+}
+
+/// A sum that saturates: a damaged file's sizes may add up past u64.
+fn total(values: impl Iterator<Item = u64>) -> u64 {
+    values.fold(0, u64::saturating_add)
 }
 
 pub struct Sizes {
@@ -50,7 +55,8 @@ impl Sizes {
                     let start = s.value.max(covered_to);
                     let end = s.value.saturating_add(s.size);
                     if alloc && end > start {
-                        *owners.entry(owner::of(layout, s)).or_insert(0) += end - start;
+                        let bytes = owners.entry(owner::of(layout, s)).or_insert(0u64);
+                        *bytes = bytes.saturating_add(end - start);
                         covered_to = end;
                     }
                 }
@@ -76,7 +82,7 @@ impl Sizes {
     }
 
     fn headers(&self) -> u64 {
-        self.file_size.saturating_sub(self.rows.iter().map(|r| r.file).sum())
+        self.file_size.saturating_sub(total(self.rows.iter().map(|r| r.file)))
     }
 
     pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
@@ -90,9 +96,9 @@ impl Sizes {
         let total = Row {
             name: "total".into(),
             file: self.file_size,
-            memory: self.rows.iter().map(|r| r.memory).sum(),
+            memory: total(self.rows.iter().map(|r| r.memory)),
             owners: (owners.iter())
-                .map(|o| (*o, self.rows.iter().filter_map(|r| r.owners.get(o)).sum()))
+                .map(|o| (*o, total(self.rows.iter().filter_map(|r| r.owners.get(o).copied()))))
                 .collect(),
         };
         write!(out, "{:<24}{:>12}{:>12}", "section", "file", "memory")?;

@@ -229,7 +229,7 @@ fn spans(layout: &Layout, syms: &[Symbol]) -> Vec<Span> {
         });
         span.start = span.start.min(s.value);
         span.end = span.end.max(s.value.saturating_add(s.size));
-        span.bytes += s.size;
+        span.bytes = span.bytes.saturating_add(s.size);
         span.functions += 1;
     }
     by_owner.into_values().collect()

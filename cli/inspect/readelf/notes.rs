@@ -141,7 +141,10 @@ fn properties(img: &Image, d: &[u8]) -> String {
             0xc001_0002 => format!("x86 ISA used: {}", isa(value())),
             k => format!("<unknown type {k:#x} data: ...>"),
         });
-        off += (8 + size as usize).next_multiple_of(align);
+        let Some(step) = (size as usize).checked_add(8).map(|n| n.next_multiple_of(align)) else {
+            break;
+        };
+        off = off.saturating_add(step);
     }
     out.join(", ")
 }
