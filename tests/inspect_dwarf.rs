@@ -162,3 +162,30 @@ fn the_summary_shows_source_lines_and_bad_addresses_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn addr_disassembly_and_nm_have_json_forms() {
+    let dir = tempdir();
+    let d = dir.path();
+    let obj = compile(d, &program("deep.c"), &["-g", "-O0"]);
+    let exe = link(d, "deep", &[obj], &[]);
+    let main = nm_addr(&exe, "main");
+    let json = |args: &[&str]| -> serde_json::Value {
+        let (code, out, err) = output(rtlink().arg("inspect").args(args));
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    let exe_s = exe.to_str().unwrap();
+    let doc = json(&[exe_s, "--json", "--addr", &format!("{main:#x}")]);
+    let frame = &doc[0]["Addresses"][0]["Frames"][0];
+    assert_eq!(frame["Function"], "main");
+    assert!(frame["Location"].as_str().unwrap().ends_with("deep.c:25"), "{frame}");
+    let doc = json(&[exe_s, "--json", "--disassemble", "main"]);
+    assert_eq!(doc[0]["Disassembly"]["Address"].as_u64(), Some(main));
+    assert!(doc[0]["Disassembly"]["Instructions"].as_array().unwrap().len() > 5);
+    let doc = json(&["--json", "--nm", "-n", "-l", exe_s]);
+    let syms = doc[0]["Symbols"].as_array().unwrap();
+    let m = syms.iter().find(|s| s["Name"] == "main").unwrap();
+    assert_eq!((m["Value"].as_u64(), m["Type"].as_str()), (Some(main), Some("T")));
+    assert!(m["Line"].as_str().unwrap().ends_with("deep.c:24"), "{m}");
+}

@@ -155,3 +155,43 @@ fn bad_files_are_reported_and_skipped_like_nm() {
     assert_eq!(code, 2);
     assert!(err.contains("--bogus"), "{err}");
 }
+
+/// `-l`: the declaration line of each function (its line-table row when DWARF has no
+/// declaration), as nm -l prints it, on C programs built with -g. For Go binaries GNU nm prints
+/// no locations where rtlink does (see ARCHITECTURE.md), so Go is checked for presence only.
+#[test]
+fn line_numbers_match_nm_l_on_c_programs() {
+    let dir = tempdir();
+    let d = dir.path();
+    let zoo = zoo::build(d);
+    let deep = {
+        let obj = compile(d, &program("deep.c"), &["-g", "-O0"]);
+        link(d, "deep", &[obj], &[])
+    };
+    let code_lines = |s: String| -> String {
+        s.lines()
+            .filter(|l| l.get(17..19).is_some_and(|t| matches!(t, "T " | "t " | "W ")))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    for file in [&zoo.c_pie, &zoo.c_static, &deep] {
+        let (_, ours) = ours(&["-l"], &[file]);
+        let (_, theirs) = nm(&["-l"], &[file]);
+        assert_same(
+            (0, code_lines(ours)),
+            (0, code_lines(theirs)),
+            &format!("nm -l {}", file.display()),
+        );
+    }
+    let (_, out) = ours(&["-l"], &[&deep]);
+    assert!(
+        out.lines().any(|l| l.contains(" T main\t") && l.ends_with("deep.c:24")),
+        "{out}"
+    );
+    let (_, out) = ours(&["-l"], &[&zoo.go_exe]);
+    assert!(
+        out.lines()
+            .any(|l| l.contains(" T main.main\t") && l.contains("hello.go:")),
+        "{out}"
+    );
+}

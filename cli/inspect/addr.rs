@@ -10,6 +10,8 @@
 //! Not reproduced: GNU's ` (discriminator N)` after a line.
 use std::io::Write;
 
+use serde_json::{json, Value};
+
 use anyhow::{bail, Result};
 use goblin::elf::section_header::SHF_ALLOC;
 use goblin::elf::sym::{Sym, STB_LOCAL, STT_FILE, STT_FUNC, STT_NOTYPE};
@@ -62,7 +64,14 @@ pub struct Options {
     pub demangle: bool,
 }
 
-pub fn write(img: &Image, debug: Option<&Debug>, addrs: &[u64], opts: &Options, out: &mut dyn Write) -> Result<()> {
+/// The answer for one address: (function, location) pairs, the first for the address itself,
+/// then one per enclosing inlined call when asked for.
+pub struct Answer {
+    pub addr: u64,
+    pub frames: Vec<(String, String)>,
+}
+
+pub fn answers(img: &Image, debug: Option<&Debug>, addrs: &[u64], opts: &Options) -> Result<Vec<Answer>> {
     let show = |name: &str| {
         if opts.demangle {
             demangle(name).into_owned()
@@ -75,6 +84,7 @@ pub fn write(img: &Image, debug: Option<&Debug>, addrs: &[u64], opts: &Options, 
         (Some(f), _) => format!("{f}:?"),
         (None, _) => "??:0".to_string(),
     };
+    let mut out = Vec::new();
     for &addr in addrs {
         let frames = match debug {
             Some(d) => d.frames(addr).map_err(anyhow::Error::msg)?,
@@ -87,28 +97,43 @@ pub fn write(img: &Image, debug: Option<&Debug>, addrs: &[u64], opts: &Options, 
             Some(f) if f.final_name => dwarf_name,
             _ => symbol.map(|(n, _)| n).or(dwarf_name),
         };
-        match frames.first() {
-            Some(f) if f.file.is_some() => writeln!(
-                out,
-                "{}\n{}",
-                name.map_or("??".into(), show),
-                loc(f.file.as_deref(), f.line)
-            )?,
+        let mut answer = vec![match first {
+            Some(f) if f.file.is_some() => (name.map_or("??".into(), show), loc(f.file.as_deref(), f.line)),
             _ => match (name, symbol.and_then(|(_, file)| file)) {
-                (Some(n), file) => writeln!(out, "{}\n{}:?", show(n), file.unwrap_or("??"))?,
-                (None, _) => writeln!(out, "??\n??:0")?,
+                (Some(n), file) => (show(n), format!("{}:?", file.unwrap_or("??"))),
+                (None, _) => ("??".into(), "??:0".into()),
             },
-        }
+        }];
         if opts.inlines {
             for f in frames.iter().skip(1) {
-                writeln!(
-                    out,
-                    "{}\n{}",
+                answer.push((
                     f.function.as_deref().map_or("??".into(), show),
-                    loc(f.file.as_deref(), f.line)
-                )?;
+                    loc(f.file.as_deref(), f.line),
+                ));
             }
         }
+        out.push(Answer { addr, frames: answer });
+    }
+    Ok(out)
+}
+
+pub fn write(answers: &[Answer], out: &mut dyn Write) -> Result<()> {
+    for (function, location) in answers.iter().flat_map(|a| &a.frames) {
+        writeln!(out, "{function}\n{location}")?;
     }
     Ok(())
+}
+
+pub fn json(answers: &[Answer]) -> Value {
+    let list: Vec<Value> = (answers.iter())
+        .map(|a| {
+            let frames: Vec<Value> = a
+                .frames
+                .iter()
+                .map(|(f, l)| json!({ "Function": f, "Location": l }))
+                .collect();
+            json!({ "Address": a.addr, "Frames": frames })
+        })
+        .collect();
+    Value::Array(list)
 }

@@ -15,6 +15,7 @@ use anyhow::{bail, Result};
 use goblin::elf::program_header::PT_LOAD;
 use goblin::elf::sym::{STB_LOCAL, STT_FUNC, STT_NOTYPE};
 use iced_x86::{Decoder, DecoderOptions, Formatter, GasFormatter, Instruction, Mnemonic, OpKind};
+use serde_json::{json, Value};
 
 use super::bootstrap::describe;
 use super::image::Image;
@@ -205,12 +206,18 @@ fn objdump_name(syms: &[Symbol], addr: u64) -> String {
     }
 }
 
-pub fn write(img: &Image, syms: &[Symbol], name: Option<&str>, out: &mut dyn Write) -> Result<()> {
+/// A function's listing: its symbol, address, and (address, instruction text) lines.
+pub struct Listing {
+    pub symbol: String,
+    pub addr: u64,
+    pub lines: Vec<(u64, String)>,
+}
+
+pub fn listing(img: &Image, syms: &[Symbol], name: Option<&str>) -> Result<Listing> {
     let entry = img.header.e_entry;
     let sym = match name {
         Some(n) => syms.iter().find(|s| s.name == n && !s.undefined()),
-        None => syms
-            .iter()
+        None => (syms.iter())
             .filter(|s| s.value == entry && matches!(s.kind, STT_FUNC | STT_NOTYPE))
             .max_by_key(|s| s.global()),
     };
@@ -222,18 +229,34 @@ pub fn write(img: &Image, syms: &[Symbol], name: Option<&str>, out: &mut dyn Wri
             }
         }
     };
-    let len = extent(syms, sym);
-    let insns = decode(img, sym.value, len);
+    let insns = decode(img, sym.value, extent(syms, sym));
     if insns.is_empty() {
         bail!("{}: no code at {:#x} in the file", sym.name, sym.value);
     }
     let mut f = formatter();
+    Ok(Listing {
+        symbol: sym.name.to_string(),
+        addr: sym.value,
+        lines: insns.iter().map(|i| (i.ip(), text(&mut f, syms, i))).collect(),
+    })
+}
+
+pub fn write(img: &Image, l: &Listing, out: &mut dyn Write) -> Result<()> {
     let w = if img.is_64 { 16 } else { 8 };
-    writeln!(out, "{:0w$x} <{}>:", sym.value, sym.name)?;
-    for i in &insns {
-        writeln!(out, "{:>w2$x}:\t{}", i.ip(), text(&mut f, syms, i), w2 = 8)?;
+    writeln!(out, "{:0w$x} <{}>:", l.addr, l.symbol)?;
+    for (addr, text) in &l.lines {
+        writeln!(out, "{addr:>8x}:\t{text}")?;
     }
     Ok(())
+}
+
+pub fn json(l: &Listing) -> Value {
+    let lines: Vec<Value> = l
+        .lines
+        .iter()
+        .map(|(a, t)| json!({ "Address": a, "Text": t }))
+        .collect();
+    json!({ "Symbol": l.symbol, "Address": l.addr, "Instructions": lines })
 }
 
 /// The chain of functions the entry point jumps through: from each function, its first

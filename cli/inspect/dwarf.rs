@@ -30,6 +30,7 @@ pub struct Frame {
 
 pub struct Debug<'a> {
     ctx: Context<Reader<'a>>,
+    dwarf: gimli::Dwarf<Reader<'a>>,
 }
 
 /// The compressed DWARF sections of a file, inflated: (section name, contents).
@@ -129,9 +130,9 @@ impl<'a> Debug<'a> {
             };
             Ok(EndianSlice::new(data, endian))
         };
+        let ctx = Context::from_dwarf(gimli::Dwarf::load(load)?).map_err(|e| format!("unreadable DWARF: {e}"))?;
         let dwarf = gimli::Dwarf::load(load)?;
-        let ctx = Context::from_dwarf(dwarf).map_err(|e| format!("unreadable DWARF: {e}"))?;
-        Ok(Some(Debug { ctx }))
+        Ok(Some(Debug { ctx, dwarf }))
     }
 
     /// The frames at `addr`, innermost first; empty when DWARF does not cover it.
@@ -172,5 +173,92 @@ impl<'a> Debug<'a> {
             file
         };
         Some(format!("{file}:{}", loc.line?))
+    }
+
+    /// Where each function was declared: (address ranges, `file:line` of its DW_AT_decl_file
+    /// and DW_AT_decl_line), from every DW_TAG_subprogram with code, following
+    /// DW_AT_abstract_origin and DW_AT_specification for the declaration. This is what
+    /// `nm -l` reports for a function symbol; malformed entries are skipped.
+    pub fn declarations(&self) -> Vec<(gimli::Range, String)> {
+        let mut out = Vec::new();
+        let mut units = self.dwarf.units();
+        while let Ok(Some(header)) = units.next() {
+            let Ok(unit) = self.dwarf.unit(header) else { continue };
+            let mut entries = unit.entries();
+            while let Ok(Some(die)) = entries.next_dfs() {
+                if die.tag() != gimli::DW_TAG_subprogram {
+                    continue;
+                }
+                let Some(decl) = self.decl(&unit, die) else { continue };
+                let Ok(mut ranges) = self.dwarf.die_ranges(&unit, die) else {
+                    continue;
+                };
+                while let Ok(Some(r)) = ranges.next() {
+                    if r.begin < r.end {
+                        out.push((r, decl.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `file:line` of a subprogram's declaration, looking through its origin or specification.
+    fn decl(
+        &self,
+        unit: &gimli::Unit<Reader<'a>>,
+        die: &gimli::DebuggingInformationEntry<Reader<'a>>,
+    ) -> Option<String> {
+        let mut current = die.clone();
+        for _ in 0..4 {
+            let line = current.attr_value(gimli::DW_AT_decl_line).and_then(|v| v.udata_value());
+            let file = match current.attr_value(gimli::DW_AT_decl_file) {
+                Some(gimli::AttributeValue::FileIndex(i)) => Some(i),
+                v => v.and_then(|v| v.udata_value()),
+            };
+            if let (Some(line), Some(file)) = (line, file) {
+                return Some(format!("{}:{line}", self.file_name(unit, file)?));
+            }
+            let next = [gimli::DW_AT_abstract_origin, gimli::DW_AT_specification]
+                .iter()
+                .find_map(|a| match current.attr_value(*a) {
+                    Some(gimli::AttributeValue::UnitRef(off)) => Some(off),
+                    _ => None,
+                })?;
+            current = unit.entry(next).ok()?;
+        }
+        None
+    }
+
+    /// A line-table file entry as a path: joined to its directory and the unit's directory.
+    fn file_name(&self, unit: &gimli::Unit<Reader<'a>>, index: u64) -> Option<String> {
+        let header = unit.line_program.as_ref()?.header();
+        let file = header.file(index)?;
+        let text = |v| {
+            self.dwarf
+                .attr_string(unit, v)
+                .ok()
+                .map(|s| s.to_string_lossy().into_owned())
+        };
+        let name = text(file.path_name())?;
+        if name.starts_with('/') {
+            return Some(name);
+        }
+        let mut path = unit
+            .comp_dir
+            .map(|d| d.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(dir) = file.directory(header).and_then(text) {
+            path = if dir.starts_with('/') || path.is_empty() {
+                dir
+            } else {
+                format!("{path}/{dir}")
+            };
+        }
+        Some(if path.is_empty() {
+            name
+        } else {
+            format!("{path}/{name}")
+        })
     }
 }

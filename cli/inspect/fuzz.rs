@@ -49,7 +49,10 @@ fn run_one(path: &Path, data: &[u8]) {
             let _ = nm::write_image(&parsed, &img, "input", sink);
         }
     }
-    let _ = disasm::write(&img, &summary.syms, None, sink);
+    if let Ok(listing) = disasm::listing(&img, &summary.syms, None) {
+        let _ = disasm::write(&img, &listing, sink);
+        let _ = disasm::json(&listing);
+    }
     let probes: Vec<u64> = [img.header.e_entry]
         .into_iter()
         .chain(summary.syms.iter().take(8).map(|s| s.value))
@@ -58,5 +61,8 @@ fn run_one(path: &Path, data: &[u8]) {
         inlines: true,
         demangle: true,
     };
-    let _ = addr::write(&img, debug.as_ref(), &probes, &opts, sink);
+    if let Ok(answers) = addr::answers(&img, debug.as_ref(), &probes, &opts) {
+        let _ = addr::write(&answers, sink);
+        let _ = addr::json(&answers);
+    }
 }

@@ -103,7 +103,7 @@ impl InspectArgs {
 pub fn run(args: &InspectArgs) -> Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
     let result = match (&args.nm, &args.file) {
-        (Some(nm_args), file) => run_nm(nm_args, file.as_ref(), &mut out),
+        (Some(nm_args), file) => run_nm(nm_args, file.as_ref(), args.json, &mut out),
         (None, Some(file)) => run_views(args, file, &mut out),
         (None, None) => bail!("no file to inspect: give an ELF file (rtlink inspect FILE)"),
     };
@@ -172,15 +172,24 @@ fn run_views(args: &InspectArgs, path: &Path, out: &mut impl Write) -> Result<()
         let summary = Summary::new(&name, &img, debug.as_ref());
         let views = args.views();
         if let Some(name) = &args.disassemble {
-            let name = Some(name.as_str()).filter(|n| !n.is_empty());
-            disasm::write(&img, &summary.syms, name, out)?;
+            let listing = disasm::listing(&img, &summary.syms, Some(name.as_str()).filter(|n| !n.is_empty()))?;
+            if args.json {
+                docs.push(with_summary(&summary, "Disassembly", disasm::json(&listing)));
+            } else {
+                disasm::write(&img, &listing, out)?;
+            }
         } else if !args.addr.is_empty() {
             let addrs = args.addr.iter().map(|a| addr::parse(a)).collect::<Result<Vec<_>>>()?;
             let opts = addr::Options {
                 inlines: args.inlines,
                 demangle: args.demangle,
             };
-            addr::write(&img, debug.as_ref(), &addrs, &opts, out)?;
+            let answers = addr::answers(&img, debug.as_ref(), &addrs, &opts)?;
+            if args.json {
+                docs.push(with_summary(&summary, "Addresses", addr::json(&answers)));
+            } else {
+                addr::write(&answers, out)?;
+            }
         } else if args.check {
             if let Verdict::NotApplicable(why) = &summary.verdict {
                 outcome.unchecked = Some(why.clone());
@@ -224,8 +233,15 @@ fn run_views(args: &InspectArgs, path: &Path, out: &mut impl Write) -> Result<()
     Ok(())
 }
 
-/// One file's JSON document, shaped like llvm-readobj's: a `FileSummary` and one key per view.
-fn json_doc(args: &InspectArgs, summary: &Summary) -> Value {
+/// A JSON document with the file summary and one view under `key`.
+fn with_summary(summary: &Summary, key: &str, view: Value) -> Value {
+    let mut doc = file_summary(summary);
+    doc[key] = view;
+    doc
+}
+
+/// llvm-readobj's `FileSummary` object for one file.
+fn file_summary(summary: &Summary) -> Value {
     let img = summary.img;
     let machine = match img.header.e_machine {
         goblin::elf::header::EM_X86_64 => "x86_64".to_string(),
@@ -235,9 +251,15 @@ fn json_doc(args: &InspectArgs, summary: &Summary) -> Value {
     };
     let bits = if img.is_64 { 64 } else { 32 };
     let format = format!("elf{bits}-{}", machine.replace('_', "-"));
-    let mut doc = json!({
+    json!({
         "FileSummary": { "File": summary.file, "Format": format, "Arch": machine, "AddressSize": format!("{bits}bit") },
-    });
+    })
+}
+
+/// One file's JSON document, shaped like llvm-readobj's: a `FileSummary` and one key per view.
+fn json_doc(args: &InspectArgs, summary: &Summary) -> Value {
+    let img = summary.img;
+    let mut doc = file_summary(summary);
     let views = args.views();
     if views.any() {
         for (k, v) in readelf::json(img, views) {
@@ -251,8 +273,9 @@ fn json_doc(args: &InspectArgs, summary: &Summary) -> Value {
     doc
 }
 
-fn run_nm(nm_args: &[String], file: Option<&PathBuf>, out: &mut impl Write) -> Result<()> {
+fn run_nm(nm_args: &[String], file: Option<&PathBuf>, json: bool, out: &mut impl Write) -> Result<()> {
     let mut parsed = nm::NmArgs::try_parse_from(nm_args).unwrap_or_else(|e| e.exit());
+    parsed.json = json;
     parsed.files.extend(file.cloned());
     if parsed.files.is_empty() {
         parsed.files.push(PathBuf::from("a.out"));

@@ -8,14 +8,20 @@
 //! - sorting happens on the raw names, before `-C` demangles them;
 //! - values are padded to the address width (16 or 8 digits) in the `-t` radix, except in the
 //!   POSIX format; a size is printed only when it is not zero;
-//! - with several files, each list is headed by the file's name.
+//! - with several files, each list is headed by the file's name;
+//! - `-l` adds `file:line` to code symbols in the BSD format: the declaration of the DWARF
+//!   function containing the symbol, else the line table's row (data symbols, which nm places
+//!   through DWARF variables, and undefined ones, through relocations, get none).
 use std::io::{self, Write};
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Parser, ValueEnum};
 
+use goblin::elf::section_header::SHF_EXECINSTR;
+
 use super::demangle::demangle;
+use super::dwarf;
 use super::image::{self, Image};
 use super::symbols::{self, Symbol, SHN_ABS, SHN_COMMON, SHN_UNDEF};
 
@@ -76,9 +82,15 @@ pub struct NmArgs {
     /// Suppress the "no symbols" diagnostic.
     #[arg(long)]
     quiet: bool,
+    /// Add the file:line of each code symbol, from DWARF.
+    #[arg(short = 'l', long = "line-numbers")]
+    line_numbers: bool,
     /// The ELF files.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Print JSON instead (set from `rtlink inspect --json`).
+    #[arg(skip)]
+    pub json: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -133,6 +145,7 @@ struct Unit {
 /// reported and skipped, as nm does, and make the command fail at the end.
 pub fn run(args: &NmArgs, out: &mut impl Write) -> Result<Vec<String>> {
     let mut errors = Vec::new();
+    let mut docs = Vec::new();
     let several = args.files.len() > 1;
     let format = args.format();
     for path in &args.files {
@@ -193,11 +206,56 @@ pub fn run(args: &NmArgs, out: &mut impl Write) -> Result<Vec<String>> {
             if img.symtab.is_none() && !args.quiet {
                 eprintln!("rtlink: {}: no symbols", label.display());
             }
-            write_list(out, args, &img, &unit, &syms)?;
+            let inflated = if args.line_numbers {
+                dwarf::Inflated::new(&img).unwrap_or_default()
+            } else {
+                Default::default()
+            };
+            let debug = if args.line_numbers {
+                dwarf::Debug::load(&img, &inflated).ok().flatten()
+            } else {
+                None
+            };
+            let decls = debug.as_ref().map(|d| d.declarations()).unwrap_or_default();
+            let line_of = |addr: u64| {
+                let decl = decls
+                    .iter()
+                    .find(|(r, _)| r.begin <= addr && addr < r.end)
+                    .map(|(_, l)| l.clone());
+                decl.or_else(|| debug.as_ref()?.location(addr, false))
+            };
+            let lines: Option<&dyn Fn(u64) -> Option<String>> = debug.is_some().then_some(&line_of);
+            if args.json {
+                docs.push(json_list(args, &label.display().to_string(), &syms, lines));
+            } else {
+                write_list(out, args, &img, &unit, &syms, lines)?;
+            }
             errors.extend(img.problems.iter().map(|p| format!("{}: {p}", label.display())));
         }
     }
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &serde_json::Value::Array(docs))?;
+        writeln!(out)?;
+    }
     Ok(errors)
+}
+
+/// One file's symbols as JSON: name (demangled with -C), value, size, nm's letter, and the
+/// source line with -l.
+fn json_list(
+    args: &NmArgs,
+    file: &str,
+    syms: &[Symbol],
+    lines: Option<&dyn Fn(u64) -> Option<String>>,
+) -> serde_json::Value {
+    let list: Vec<serde_json::Value> = (syms.iter())
+        .map(|s| {
+            let name = if args.demangle { demangle(s.name) } else { s.name.into() };
+            let line = lines.filter(|_| !s.undefined()).and_then(|f| f(s.value));
+            serde_json::json!({ "Name": name, "Value": s.value, "Size": s.size, "Type": s.letter.to_string(), "Line": line })
+        })
+        .collect();
+    serde_json::json!({ "File": file, "Symbols": list })
 }
 
 /// One file's listing, headed as nm heads a single file: the sorted, filtered symbols.
@@ -207,7 +265,7 @@ pub fn write_image(args: &NmArgs, img: &Image, name: &str, out: &mut impl Write)
         headed: false,
         prefix: name.to_string(),
     };
-    write_list(out, args, img, &unit, &selected(args, img))
+    write_list(out, args, img, &unit, &selected(args, img), None)
 }
 
 /// The symbols nm would list for `args`, in its order.
@@ -226,7 +284,14 @@ fn selected<'a>(args: &NmArgs, img: &Image<'a>) -> Vec<Symbol<'a>> {
     syms
 }
 
-fn write_list(out: &mut impl Write, args: &NmArgs, img: &Image, unit: &Unit, syms: &[Symbol]) -> io::Result<()> {
+fn write_list(
+    out: &mut impl Write,
+    args: &NmArgs,
+    img: &Image,
+    unit: &Unit,
+    syms: &[Symbol],
+    lines: Option<&dyn Fn(u64) -> Option<String>>,
+) -> io::Result<()> {
     let format = args.format();
     let name = &unit.header;
     match format {
@@ -279,7 +344,15 @@ fn write_list(out: &mut impl Write, args: &NmArgs, img: &Image, unit: &Unit, sym
                         write!(out, " {}", value(s.size, true))?;
                     }
                 }
-                writeln!(out, " {} {shown}", s.letter)?;
+                write!(out, " {} {shown}", s.letter)?;
+                let code = (img.shdrs.get(s.shndx)).is_some_and(|sh| sh.sh_flags & u64::from(SHF_EXECINSTR) != 0);
+                match lines
+                    .filter(|_| code && !s.undefined())
+                    .and_then(|line_of| line_of(s.value))
+                {
+                    Some(at) => writeln!(out, "\t{at}")?,
+                    None => writeln!(out)?,
+                }
             }
             Format::Posix => {
                 write!(out, "{shown} {} ", s.letter)?;
