@@ -6,6 +6,7 @@
 //! inflated size capped by what the compressed bytes can justify. A file without `.debug_info` simply has no source locations;
 //! DWARF that gimli rejects, zstd-compressed DWARF and the unrelocated DWARF of an object file
 //! are errors with a reason, never a panic.
+use std::cell::OnceCell;
 use std::path::Path;
 
 use addr2line::Context;
@@ -29,8 +30,13 @@ pub struct Frame {
 }
 
 pub struct Debug<'a> {
-    ctx: Context<Reader<'a>>,
+    /// The DWARF sections (compressed ones already inflated), by name.
+    sections: Vec<(&'static str, &'a [u8])>,
+    endian: RunTimeEndian,
     dwarf: gimli::Dwarf<Reader<'a>>,
+    /// addr2line's context, built on first use: building it walks every unit, which the
+    /// summary's one lookup through .debug_aranges does not need.
+    ctx: OnceCell<Result<Context<Reader<'a>>, String>>,
 }
 
 /// The compressed DWARF sections of a file, inflated: (section name, contents).
@@ -122,23 +128,78 @@ impl<'a> Debug<'a> {
         } else {
             RunTimeEndian::Big
         };
-        let load = |id: SectionId| -> Result<Reader<'a>, String> {
+        let mut sections = Vec::new();
+        let _ = gimli::Dwarf::load(|id: SectionId| -> Result<(), String> {
             let name = id.name();
             let data = match inflated.0.iter().find(|(n, _)| n == name) {
                 Some((_, d)) => d.as_slice(),
                 None => img.section_by_name(name).map_or(&[][..], |(_, d)| d),
             };
-            Ok(EndianSlice::new(data, endian))
+            sections.push((name, data));
+            Ok(())
+        });
+        let mut debug = Debug {
+            sections,
+            endian,
+            dwarf: Default::default(),
+            ctx: OnceCell::new(),
         };
-        let ctx = Context::from_dwarf(gimli::Dwarf::load(load)?).map_err(|e| format!("unreadable DWARF: {e}"))?;
-        let dwarf = gimli::Dwarf::load(load)?;
-        Ok(Some(Debug { ctx, dwarf }))
+        debug.dwarf = debug.load_dwarf();
+        Ok(Some(debug))
+    }
+
+    fn load_dwarf(&self) -> gimli::Dwarf<Reader<'a>> {
+        let load = |id: SectionId| -> Result<Reader<'a>, ()> {
+            let data = self
+                .sections
+                .iter()
+                .find(|(n, _)| *n == id.name())
+                .map_or(&[][..], |(_, d)| *d);
+            Ok(EndianSlice::new(data, self.endian))
+        };
+        gimli::Dwarf::load(load).unwrap_or_default()
+    }
+
+    fn ctx(&self) -> Result<&Context<Reader<'a>>, String> {
+        let ctx = self
+            .ctx
+            .get_or_init(|| Context::from_dwarf(self.load_dwarf()).map_err(|e| format!("unreadable DWARF: {e}")));
+        ctx.as_ref().map_err(Clone::clone)
+    }
+
+    /// The line-table row covering `addr`, found through .debug_aranges without building the
+    /// whole context: (file, line).
+    fn row(&self, addr: u64) -> Option<(String, u64)> {
+        let mut headers = self.dwarf.debug_aranges.headers();
+        let mut unit_at = None;
+        while let Ok(Some(h)) = headers.next() {
+            let mut entries = h.entries();
+            while let Ok(Some(e)) = entries.next() {
+                let r = e.range();
+                if r.begin <= addr && addr < r.end {
+                    unit_at = Some(h.debug_info_offset());
+                }
+            }
+        }
+        let header = self.dwarf.debug_info.header_from_offset(unit_at?).ok()?;
+        let unit = self.dwarf.unit(header).ok()?;
+        let mut rows = unit.line_program.clone()?.rows();
+        let mut prev: Option<(u64, u64, u64)> = None;
+        while let Ok(Some((_, row))) = rows.next_row() {
+            if let Some((at, file, line)) = prev {
+                if at <= addr && addr < row.address() && line != 0 {
+                    return Some((self.file_name(&unit, file)?, line));
+                }
+            }
+            prev = (!row.end_sequence()).then(|| (row.address(), row.file_index(), row.line().map_or(0, |l| l.get())));
+        }
+        None
     }
 
     /// The frames at `addr`, innermost first; empty when DWARF does not cover it.
     pub fn frames(&self, addr: u64) -> Result<Vec<Frame>, String> {
         let mut it = self
-            .ctx
+            .ctx()?
             .find_frames(addr)
             .skip_all_loads()
             .map_err(|e| format!("DWARF at {addr:#x}: {e}"))?;
@@ -163,16 +224,28 @@ impl<'a> Debug<'a> {
         Ok(out)
     }
 
-    /// `file:line` of `addr`, the file shortened to its name when `short`.
+    /// `file:line` of `addr`, the file shortened to its name when `short`. When the file has
+    /// .debug_aranges, an address they do not cover has no line (no unit walk, which is what
+    /// keeps a large binary's summary fast); without them, addr2line's context decides.
     pub fn location(&self, addr: u64, short: bool) -> Option<String> {
-        let loc = self.ctx.find_location(addr).ok()??;
-        let file = loc.file?;
-        let file = if short {
-            Path::new(file).file_name().map_or(file, |f| f.to_str().unwrap_or(file))
-        } else {
-            file
+        let has_aranges = self
+            .sections
+            .iter()
+            .any(|(n, d)| *n == ".debug_aranges" && !d.is_empty());
+        let (file, line) = match self.row(addr) {
+            Some(found) => found,
+            None if has_aranges => return None,
+            None => {
+                let loc = self.ctx().ok()?.find_location(addr).ok()??;
+                (loc.file?.to_string(), u64::from(loc.line?))
+            }
         };
-        Some(format!("{file}:{}", loc.line?))
+        let shown = if short {
+            Path::new(&file).file_name().and_then(|f| f.to_str()).unwrap_or(&file)
+        } else {
+            &file
+        };
+        Some(format!("{shown}:{line}"))
     }
 
     /// Where each function was declared: (address ranges, `file:line` of its DW_AT_decl_file
