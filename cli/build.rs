@@ -33,6 +33,26 @@ fn main() {
     compile_rust(&rt, &lib);
     let asm = assemble(&rt, &out);
     merge(&lib, &asm, &out.join("runtime.o"));
+    content_hash(&manifest, &out.join("runtime.o"));
+}
+
+/// Exports RTLINK_CONTENT_HASH: FNV-1a over the files rtlink embeds (runtime object, linker
+/// script, header), naming the cache directory they are written to at run time, so different
+/// contents never share a directory and the binary need not hash them on every run.
+fn content_hash(manifest: &Path, runtime: &Path) {
+    let files = [
+        runtime.to_path_buf(),
+        manifest.join("linker-scripts/rtlink_amd64_linux.ld"),
+        manifest.join("runtime-obj/include/rtlink.h"),
+    ];
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for f in files {
+        let data = std::fs::read(&f).unwrap_or_else(|e| panic!("cannot read {}: {e}", f.display()));
+        for b in data {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    println!("cargo:rustc-env=RTLINK_CONTENT_HASH={h:016x}");
 }
 
 /// Compiles the runtime crate into a static library with the fixed, optimised recipe.

@@ -292,3 +292,46 @@ fn the_microarchitecture_check_runs_cpuid_only_when_needed() {
         }
     }
 }
+
+/// The embedded files are written once into a content-addressed cache directory, which the
+/// linker reads; with no usable cache directory rtlink falls back to a temporary one.
+#[test]
+fn the_runtime_files_come_from_the_cache_or_a_temporary_directory() {
+    let dir = tempdir();
+    let d = dir.path();
+    let obj = hello(d);
+    let cache = d.join("cache");
+    let exe = d.join("cached");
+    let out = ok(rtlink()
+        .env("XDG_CACHE_HOME", &cache)
+        .args(["build", "-v"])
+        .arg(&obj)
+        .arg("-o")
+        .arg(&exe));
+    let cmd = text(&out.stderr);
+    let dirs: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let rt = dirs[0].join("rtlink_runtime.o");
+    assert!(cmd.contains(rt.to_str().unwrap()), "{cmd}");
+    let embedded = d.join("embedded.o");
+    ok(rtlink().arg("runtime").arg("-o").arg(&embedded));
+    assert_eq!(std::fs::read(&rt).unwrap(), std::fs::read(&embedded).unwrap());
+    assert_eq!(output(&mut run(&exe)).1, "hello, world\n");
+
+    // No HOME and no XDG_CACHE_HOME: a temporary directory, removed afterwards.
+    let exe = d.join("uncached");
+    let out = ok(rtlink()
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("HOME")
+        .args(["build", "-v"])
+        .arg(&obj)
+        .arg("-o")
+        .arg(&exe));
+    let cmd = text(&out.stderr);
+    let tmp_rt = cmd
+        .split_whitespace()
+        .find(|w| w.ends_with("rtlink_runtime.o"))
+        .unwrap();
+    assert!(!Path::new(tmp_rt).exists(), "the temporary copy is removed: {tmp_rt}");
+    assert_eq!(output(&mut run(&exe)).1, "hello, world\n");
+}

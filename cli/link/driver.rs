@@ -1,12 +1,13 @@
 //! Runs the external linker: the embedded runtime object first, then the user's inputs, with
 //! the embedded linker script, into a temporary file that replaces the output only on success.
 //!
-//! The runtime object and the script are written to a private temporary directory for the
-//! linker to read; for `--amd64 v2..v4` a tiny generated object defines `runtime_goamd64`, which
+//! The runtime object and the script are read by the linker from rtlink's cache directory
+//! (written there once, see cache.rs), or from a private temporary directory when there is no
+//! usable cache; for `--amd64 v2..v4` a tiny generated object defines `runtime_goamd64`, which
 //! overrides the runtime's weak default of 1 and makes the program check the CPU at start.
 use std::ffi::OsString;
 use std::io::ErrorKind;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
@@ -14,7 +15,7 @@ use object::write::{Object, StandardSection, Symbol, SymbolSection};
 use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
 
 use super::{output, BuildArgs};
-use crate::embedded;
+use crate::{cache, embedded};
 
 /// x86-64 microarchitecture levels (psABI v1..v4, Go's GOAMD64).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
@@ -50,21 +51,14 @@ fn level_object(level: Level) -> Result<Vec<u8>> {
 }
 
 pub fn link(args: &BuildArgs) -> Result<()> {
-    let work = tempfile::Builder::new()
-        .prefix("rtlink-")
-        .tempdir()
-        .context("cannot create a temporary directory")?;
-    let rt = work.path().join("rtlink_runtime.o");
-    let script = work.path().join("rtlink_amd64_linux.ld");
-    std::fs::write(&rt, embedded::RUNTIME_O).context("cannot write the runtime object")?;
-    std::fs::write(&script, embedded::LINKER_SCRIPT).context("cannot write the linker script")?;
-    let mut objects = vec![rt];
-    if args.amd64 != Level::V1 {
-        let lvl = work.path().join("rtlink_goamd64.o");
-        std::fs::write(&lvl, level_object(args.amd64)?).context("cannot write the level object")?;
-        objects.push(lvl);
-    }
-
+    // `_work` keeps a temporary directory alive until the linker is done with it.
+    let (script, objects, _work) = match inputs_in_cache(args.amd64) {
+        Ok((script, objects)) => (script, objects, None),
+        Err(_) => {
+            let (script, objects, work) = inputs_in_temp(args.amd64)?;
+            (script, objects, Some(work))
+        }
+    };
     let out = output::Pending::new(&args.output)?;
     let mut cmd = Command::new(&args.ld);
     cmd.args([
@@ -102,6 +96,39 @@ pub fn link(args: &BuildArgs) -> Result<()> {
         );
     }
     out.commit()
+}
+
+/// The runtime object, the level object and the script from rtlink's cache directory.
+fn inputs_in_cache(level: Level) -> Result<(PathBuf, Vec<PathBuf>)> {
+    let script = cache::file("rtlink_amd64_linux.ld", embedded::LINKER_SCRIPT.as_bytes())?;
+    let mut objects = vec![cache::file("rtlink_runtime.o", embedded::RUNTIME_O)?];
+    if level != Level::V1 {
+        objects.push(cache::file(
+            &format!("rtlink_goamd64_v{}.o", level.number()),
+            &level_object(level)?,
+        )?);
+    }
+    Ok((script, objects))
+}
+
+/// The same files in a private temporary directory, for when there is no usable cache
+/// directory (no HOME, a read-only home).
+fn inputs_in_temp(level: Level) -> Result<(PathBuf, Vec<PathBuf>, tempfile::TempDir)> {
+    let work = tempfile::Builder::new()
+        .prefix("rtlink-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let rt = work.path().join("rtlink_runtime.o");
+    let script = work.path().join("rtlink_amd64_linux.ld");
+    std::fs::write(&rt, embedded::RUNTIME_O).context("cannot write the runtime object")?;
+    std::fs::write(&script, embedded::LINKER_SCRIPT).context("cannot write the linker script")?;
+    let mut objects = vec![rt];
+    if level != Level::V1 {
+        let lvl = work.path().join("rtlink_goamd64.o");
+        std::fs::write(&lvl, level_object(level)?).context("cannot write the level object")?;
+        objects.push(lvl);
+    }
+    Ok((script, objects, work))
 }
 
 /// The command as a shell would need it typed.
