@@ -7,7 +7,8 @@
 # (valgrind/callgrind), syscalls including execve (strace -f), minor page faults
 # (/usr/bin/time), threads created. Then `rtlink build` of hello against the bare `ld` call it
 # wraps, and `rtlink inspect` against nm and readelf on a large unstripped binary (rtlink's own
-# debug build), side by side. Installs what it needs (Debian packages) when it is missing.
+# debug build), side by side. Installs what it needs (Debian packages, through
+# scripts/install-deps.sh) when it is missing.
 # Environment: RUNS (hyperfine runs per program, default 1000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,18 +16,7 @@ root=$PWD
 out=$root/benches/out
 runs=${RUNS:-1000}
 
-need=()
-for tool in hyperfine:hyperfine valgrind:valgrind strace:strace /usr/bin/time:time musl-gcc:musl-tools \
-  go:golang-go taskset:util-linux ld:binutils cc:gcc python3:python3; do
-  command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
-done
-if ((${#need[@]})); then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "installing: ${need[*]}" >&2
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+bash scripts/install-deps.sh hyperfine valgrind strace time musl-tools python3
 
 fail() { echo "benches/run.sh: $*" >&2; exit 1; }
 

@@ -4,11 +4,12 @@
 # objdump, strip, ar), make, taskset (util-linux), Go (the inspect tests read Go binaries) and
 # gdb (its gcore writes the core file the inspect tests read).
 # Quick when everything is there: it only calls apt-get for packages that are missing.
+# Extra package names given as arguments are installed too (benches/run.sh passes its tools).
 set -euo pipefail
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in gcc g++ libc6-dev binutils make util-linux golang-go gdb; do
+for pkg in gcc g++ libc6-dev binutils make util-linux golang-go gdb "$@"; do
   have "$pkg" || need+=("$pkg")
 done
 

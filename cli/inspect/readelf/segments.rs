@@ -83,31 +83,19 @@ pub fn write(img: &Image, out: &mut dyn Write, with_header: bool) -> io::Result<
     }
     for p in &img.phdrs {
         let ty = names::segment_type(p.p_type);
-        if img.is_64 {
-            writeln!(
-                out,
-                "  {ty:<14} {:#08x} {:#018x} {:#018x} {:#08x} {:#08x} {} {:#x}",
-                p.p_offset,
-                p.p_vaddr,
-                p.p_paddr,
-                p.p_filesz,
-                p.p_memsz,
-                flags(p.p_flags),
-                p.p_align
-            )?;
-        } else {
-            writeln!(
-                out,
-                "  {ty:<14} {:#08x} {:#010x} {:#010x} {:#07x} {:#07x} {} {:#x}",
-                p.p_offset,
-                p.p_vaddr,
-                p.p_paddr,
-                p.p_filesz,
-                p.p_memsz,
-                flags(p.p_flags),
-                p.p_align
-            )?;
-        }
+        // readelf's widths: addresses 16 or 8 digits, sizes 6 or 5, all with 0x.
+        let (a, z) = if img.is_64 { (18, 8) } else { (10, 7) };
+        writeln!(
+            out,
+            "  {ty:<14} {:#08x} {:#0a$x} {:#0a$x} {:#0z$x} {:#0z$x} {} {:#x}",
+            p.p_offset,
+            p.p_vaddr,
+            p.p_paddr,
+            p.p_filesz,
+            p.p_memsz,
+            flags(p.p_flags),
+            p.p_align
+        )?;
         if p.p_type == ph::PT_INTERP {
             if let Some(interp) = img.interpreter {
                 writeln!(out, "      [Requesting program interpreter: {interp}]")?;
