@@ -216,11 +216,15 @@ pub fn run(args: &NmArgs, out: &mut impl Write) -> Result<Vec<String>> {
             } else {
                 None
             };
-            let decls = debug.as_ref().map(|d| d.declarations()).unwrap_or_default();
+            let mut decls = debug.as_ref().map(|d| d.declarations()).unwrap_or_default();
+            decls.sort_by_key(|(r, _)| r.begin);
             let line_of = |addr: u64| {
-                let decl = decls
-                    .iter()
-                    .find(|(r, _)| r.begin <= addr && addr < r.end)
+                // The last function starting at or below addr, if its range covers it.
+                let i = decls.partition_point(|(r, _)| r.begin <= addr);
+                let decl = i
+                    .checked_sub(1)
+                    .map(|i| &decls[i])
+                    .filter(|(r, _)| addr < r.end)
                     .map(|(_, l)| l.clone());
                 decl.or_else(|| debug.as_ref()?.location(addr, false))
             };

@@ -91,19 +91,9 @@ fn word(d: &[u8], off: usize, size: usize, le: bool) -> Option<u64> {
 }
 
 /// x86 ISA level names for GNU_PROPERTY_X86_ISA_1_* bitmasks.
-fn isa(bits: u64) -> String {
-    let names = ["x86-64-baseline", "x86-64-v2", "x86-64-v3", "x86-64-v4"];
-    let list: Vec<String> = (0..32)
-        .filter(|i| bits & (1 << i) != 0)
-        .map(|i| {
-            names
-                .get(i)
-                .map_or_else(|| format!("<unknown: {:x}>", 1u64 << i), |n| n.to_string())
-        })
-        .collect();
-    list.join(", ")
-}
+const ISA: [&str; 4] = ["x86-64-baseline", "x86-64-v2", "x86-64-v3", "x86-64-v4"];
 
+/// The names of the bits set in `bits`, readelf's `<unknown: bit>` for bits past the table.
 fn features(bits: u64, table: &[&str]) -> String {
     let list: Vec<String> = (0..32)
         .filter(|i| bits & (1 << i) != 0)
@@ -136,9 +126,9 @@ fn properties(img: &Image, d: &[u8]) -> String {
             2 => "no copy on protected".into(),
             0xc000_0002 => format!("x86 feature: {}", features(value(), &FEATURE_1)),
             0xc000_8001 => format!("x86 feature needed: {}", features(value(), &FEATURE_2)),
-            0xc000_8002 => format!("x86 ISA needed: {}", isa(value())),
+            0xc000_8002 => format!("x86 ISA needed: {}", features(value(), &ISA)),
             0xc001_0001 => format!("x86 feature used: {}", features(value(), &FEATURE_2)),
-            0xc001_0002 => format!("x86 ISA used: {}", isa(value())),
+            0xc001_0002 => format!("x86 ISA used: {}", features(value(), &ISA)),
             k => format!("<unknown type {k:#x} data: ...>"),
         });
         let Some(step) = (size as usize).checked_add(8).map(|n| n.next_multiple_of(align)) else {
