@@ -4,7 +4,7 @@
 //! The header is written once into rtlink's cache directory (see cache.rs), so the printed
 //! flags stay valid for this rtlink and different rtlink builds never overwrite each other's
 //! header.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
@@ -22,14 +22,20 @@ pub struct CflagsArgs {
 }
 
 pub fn run(args: &CflagsArgs) -> Result<()> {
-    let dir = match &args.include_dir {
+    println!("{}", flags(args.amd64, args.include_dir.as_deref())?.join(" "));
+    Ok(())
+}
+
+/// The flags, with rtlink.h written into `include_dir` (default: the cache directory).
+pub fn flags(level: Level, include_dir: Option<&Path>) -> Result<Vec<String>> {
+    let dir = match include_dir {
         Some(d) => {
             let header = d.join("rtlink.h");
             if std::fs::read(&header).ok().as_deref() != Some(embedded::HEADER.as_bytes()) {
                 std::fs::create_dir_all(d).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", d.display()))?;
                 output::write_atomically(&header, embedded::HEADER.as_bytes())?;
             }
-            d.clone()
+            d.to_path_buf()
         }
         None => {
             let header = cache::file("include/rtlink.h", embedded::HEADER.as_bytes())
@@ -43,9 +49,8 @@ pub fn run(args: &CflagsArgs) -> Result<()> {
         "-fno-pie".into(),
         "-fno-omit-frame-pointer".into(),
     ];
-    if args.amd64 != Level::V1 {
-        flags.push(format!("-march=x86-64-v{}", args.amd64.number()));
+    if level != Level::V1 {
+        flags.push(format!("-march=x86-64-v{}", level.number()));
     }
-    println!("{}", flags.join(" "));
-    Ok(())
+    Ok(flags)
 }

@@ -50,7 +50,13 @@ struct RuntimeArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // cc's and ld's single-dash long options, which clap spells with two dashes.
+    let args = std::env::args_os().map(|a| match a.to_str() {
+        Some("-MD") => "--MD".into(),
+        Some("-MF") => "--MF".into(),
+        _ => a,
+    });
+    let cli = Cli::parse_from(args);
     let result = match cli.cmd {
         Cmd::Build(args) => link::build(&args),
         Cmd::Inspect(args) => inspect::run(&args),

@@ -45,15 +45,15 @@ fn build_fails(args: &[&std::ffi::OsStr]) -> String {
 fn bad_inputs_get_specific_messages() {
     let dir = tempdir();
     let d = dir.path();
-    let src = d.join("hello.c");
-    std::fs::write(&src, "int main(void) { return 0; }\n").unwrap();
+    let src = d.join("lib.rs");
+    std::fs::write(&src, "fn main() {}\n").unwrap();
     let out = d.join("app");
     let o = out.as_os_str();
     let cases: Vec<(PathBuf, String)> = vec![
         (
             src.clone(),
             format!(
-                "rtlink: {}: not an ELF object (compile it first: cc -c {})\n",
+                "rtlink: {}: not an ELF object (compile it first: rustc --emit=obj {})\n",
                 src.display(),
                 src.display()
             ),
@@ -94,7 +94,9 @@ fn bad_inputs_get_specific_messages() {
     );
 
     let so = d.join("libx.so");
-    ok(Command::new("cc").args(["-shared", "-fPIC", "-o"]).arg(&so).arg(&src));
+    let c_src = d.join("x.c");
+    std::fs::write(&c_src, "int main(void) { return 0; }\n").unwrap();
+    ok(Command::new("cc").args(["-shared", "-fPIC", "-o"]).arg(&so).arg(&c_src));
     let err = build_fails(&[so.as_os_str(), "-o".as_ref(), o]);
     assert!(
         err.contains("a shared object; rtlink links static objects and archives only"),

@@ -95,10 +95,8 @@ fn machine_name(m: elf::Machine) -> String {
 fn compile_hint(path: &Path) -> String {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let name = path.display();
+    // C, C++ and assembly sources never get here: `build` compiles them first.
     match ext {
-        "c" => format!(" (compile it first: cc -c {name})"),
-        "cc" | "cpp" | "cxx" => format!(" (compile it first: c++ -c {name})"),
-        "s" | "S" => format!(" (assemble it first: cc -c {name})"),
         "rs" => format!(" (compile it first: rustc --emit=obj {name})"),
         _ => " and not an archive; rtlink links ELF64 x86-64 objects (.o) and archives (.a)".into(),
     }
@@ -110,13 +108,19 @@ mod tests {
 
     #[test]
     fn hints_name_the_file() {
-        assert_eq!(compile_hint(Path::new("hello.c")), " (compile it first: cc -c hello.c)");
+        assert_eq!(
+            compile_hint(Path::new("lib.rs")),
+            " (compile it first: rustc --emit=obj lib.rs)"
+        );
         assert!(compile_hint(Path::new("notes.txt")).contains("archives"));
     }
 
     #[test]
     fn garbage_is_not_an_object() {
-        let err = input(Path::new("x.c"), b"int main(void) { return 0; }\n").unwrap_err();
-        assert_eq!(err.to_string(), "x.c: not an ELF object (compile it first: cc -c x.c)");
+        let err = input(Path::new("x.rs"), b"fn main() {}\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "x.rs: not an ELF object (compile it first: rustc --emit=obj x.rs)"
+        );
     }
 }

@@ -50,7 +50,7 @@ fn level_object(level: Level) -> Result<Vec<u8>> {
     Ok(obj.write()?)
 }
 
-pub fn link(args: &BuildArgs) -> Result<()> {
+pub fn link(args: &BuildArgs, inputs: &[PathBuf], output_path: &Path) -> Result<()> {
     // `_work` keeps a temporary directory alive until the linker is done with it.
     let (script, objects, _work) = match inputs_in_cache(args.amd64) {
         Ok((script, objects)) => (script, objects, None),
@@ -59,21 +59,24 @@ pub fn link(args: &BuildArgs) -> Result<()> {
             (script, objects, Some(work))
         }
     };
-    let out = output::Pending::new(&args.output)?;
-    let mut cmd = Command::new(&args.ld);
-    cmd.args([
-        "-static",
-        "-nostdlib",
-        "-m",
-        "elf_x86_64",
-        "-z",
-        "noexecstack",
-        "--gc-sections",
-        "-T",
-    ])
-    .arg(&script);
+    let ld = linker_command(&args.ld);
+    if Path::new(ld).file_name().is_some_and(|n| n == "mold") {
+        bail!("mold does not read linker scripts, which rtlink's layout needs; choose --ld bfd, gold or lld");
+    }
+    let out = output::Pending::new(output_path)?;
+    let mut cmd = Command::new(ld);
+    cmd.args(["-static", "-nostdlib", "-m", "elf_x86_64", "-z", "noexecstack", "-T"])
+        .arg(&script);
+    if !args.no_gc_sections {
+        cmd.arg("--gc-sections");
+    }
+    if args.strip_all {
+        cmd.arg("--strip-all");
+    } else if args.strip_debug {
+        cmd.arg("--strip-debug");
+    }
     cmd.arg("-o").arg(out.path());
-    cmd.args(&objects).args(&args.inputs);
+    cmd.args(&objects).args(inputs);
     if args.verbose {
         eprintln!("{}", shell_words(&cmd));
     }
@@ -81,18 +84,16 @@ pub fn link(args: &BuildArgs) -> Result<()> {
         Ok(s) => s,
         Err(e) if e.kind() == ErrorKind::NotFound => {
             bail!(
-                "linker '{}' not found (install binutils, or choose another with --ld)",
-                args.ld
+                "linker '{ld}' not found (install {}, or choose another with --ld)",
+                package(ld)
             )
         }
-        Err(e) => return Err(e).with_context(|| format!("cannot run linker '{}'", args.ld)),
+        Err(e) => return Err(e).with_context(|| format!("cannot run linker '{ld}'")),
     };
     if !status.success() {
         bail!(
-            "link failed: {} exited with {}; {} was not written",
-            args.ld,
-            status,
-            args.output.display()
+            "link failed: {ld} exited with {status}; {} was not written",
+            output_path.display()
         );
     }
     out.commit()
@@ -131,8 +132,28 @@ fn inputs_in_temp(level: Level) -> Result<(PathBuf, Vec<PathBuf>, tempfile::Temp
     Ok((script, objects, work))
 }
 
+/// The linker's command for a `--ld` value: `bfd`, `gold` and `lld` name GNU ld, gold and
+/// LLVM's lld; anything else is a command name or path as given.
+fn linker_command(choice: &str) -> &str {
+    match choice {
+        "bfd" => "ld.bfd",
+        "gold" => "ld.gold",
+        "lld" => "ld.lld",
+        other => other,
+    }
+}
+
+/// The Debian package that provides a linker, for the "not found" message.
+fn package(ld: &str) -> &str {
+    match Path::new(ld).file_name().and_then(|n| n.to_str()).unwrap_or(ld) {
+        "ld.lld" | "lld" => "lld",
+        "mold" => "mold",
+        _ => "binutils",
+    }
+}
+
 /// The command as a shell would need it typed.
-fn shell_words(cmd: &Command) -> String {
+pub fn shell_words(cmd: &Command) -> String {
     std::iter::once(cmd.get_program().to_owned())
         .chain(cmd.get_args().map(OsString::from))
         .map(|a| quote(Path::new(&a)))

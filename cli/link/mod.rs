@@ -8,36 +8,79 @@
 //!   output section; the user's inputs follow in the order given.
 //! - The output appears only when the link succeeded (temporary file + rename); a failed link
 //!   leaves any previous output untouched.
-//! - Quiet on success; `-v` prints the exact linker command.
+//! - Quiet on success; `-v` prints each compiler and linker command, copy-pastable.
+//! - Sources (`.c`, `.S`, `.s`, `.cc`/`.cpp`/`.cxx`) are compiled first, in a temporary
+//!   directory, with the flags `rtlink cflags` prints; compiler errors pass through unchanged.
 mod check;
+mod compile;
+mod depfile;
 mod driver;
 pub mod output;
 
 use std::path::PathBuf;
 
+use anyhow::{bail, Context, Result};
+
 pub use driver::Level;
 
 #[derive(clap::Args)]
 pub struct BuildArgs {
-    /// Objects (.o) and static archives (.a) to link, in link order.
+    /// Objects (.o), static archives (.a) and sources (.c, .S, .s, .cc) to link, in link order.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// The executable to write.
-    #[arg(short = 'o', value_name = "FILE", required = true)]
-    pub output: PathBuf,
+    /// The executable to write (with -c and one source: the object).
+    #[arg(short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Compile the sources to objects and stop, like cc -c.
+    #[arg(short = 'c')]
+    pub compile_only: bool,
     /// The x86-64 level the inputs were compiled for; the program refuses to start on a CPU
     /// without it.
     #[arg(long, value_enum, default_value_t = Level::V1)]
     pub amd64: Level,
-    /// The linker to run: a name on PATH or a path (GNU ld by default).
+    /// The linker: bfd, gold, lld, or a command name or path (GNU ld by default).
     #[arg(long, env = "RTLINK_LD", default_value = "ld", value_name = "LINKER")]
     pub ld: String,
-    /// Print the linker command before running it.
+    /// Leave out all symbols from the output (ld -s).
+    #[arg(short = 's', long = "strip-all")]
+    pub strip_all: bool,
+    /// Leave out debugging information from the output (ld -S).
+    #[arg(short = 'S', long = "strip-debug")]
+    pub strip_debug: bool,
+    /// Keep unreferenced sections (garbage collection is on by default).
+    #[arg(long)]
+    pub no_gc_sections: bool,
+    /// Write a make dependency file for the output (also -MF FILE; -MD writes OUTPUT.d).
+    #[arg(long = "dependency-file", visible_alias = "MF", value_name = "FILE")]
+    pub dependency_file: Option<PathBuf>,
+    /// Write OUTPUT.d, a make dependency file (as cc -MD does).
+    #[arg(long = "MD")]
+    pub md: bool,
+    /// Print each compiler and linker command before running it.
     #[arg(short, long)]
     pub verbose: bool,
 }
 
-pub fn build(args: &BuildArgs) -> anyhow::Result<()> {
-    check::inputs(&args.inputs)?;
-    driver::link(args)
+pub fn build(args: &BuildArgs) -> Result<()> {
+    if args.compile_only {
+        return compile::objects_only(args);
+    }
+    let work = tempfile::Builder::new()
+        .prefix("rtlink-cc-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let Some(output) = &args.output else {
+        bail!("no output: give the executable's name with -o FILE");
+    };
+    let inputs = compile::sources(args, work.path())?;
+    check::inputs(&inputs)?;
+    driver::link(args, &inputs, output)?;
+    if let Some(dep) = args
+        .dependency_file
+        .clone()
+        .or_else(|| args.md.then(|| depfile::beside(output)))
+    {
+        depfile::write(&dep, output, &args.inputs)?;
+    }
+    Ok(())
 }

@@ -1,0 +1,189 @@
+//! `rtlink build` inside a toolchain: the linker of choice (GNU ld, gold, lld), sources
+//! compiled on the way in (C, assembly, freestanding C++), `-c`, strip and section options,
+//! and make dependency files driving a real make.
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn hello_src() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/hello.c")
+}
+
+#[test]
+fn every_supported_linker_gives_a_working_reproducible_program() {
+    let dir = tempdir();
+    let d = dir.path();
+    let obj = compile(d, &hello_src(), &[]);
+    for ld in ["bfd", "gold", "lld"] {
+        let a = d.join(format!("hello-{ld}"));
+        let b = d.join(format!("hello-{ld}-again"));
+        for exe in [&a, &b] {
+            ok(rtlink().arg("build").arg(&obj).arg("-o").arg(exe).args(["--ld", ld]));
+        }
+        assert_eq!(
+            output(&mut run(&a)),
+            (0, "hello, world\n".into(), String::new()),
+            "{ld}"
+        );
+        let (code, out, err) = output(rtlink().args(["inspect", "--check"]).arg(&a));
+        assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""), "{ld}");
+        assert_eq!(
+            std::fs::read(&a).unwrap(),
+            std::fs::read(&b).unwrap(),
+            "{ld} output is reproducible"
+        );
+    }
+    // RTLINK_LD chooses too, and a linker that cannot work says why.
+    let exe = d.join("via-env");
+    ok(rtlink()
+        .env("RTLINK_LD", "lld")
+        .arg("build")
+        .arg(&obj)
+        .arg("-o")
+        .arg(&exe));
+    let (code, _, err) = output(
+        rtlink()
+            .env("RTLINK_LD", "mold")
+            .arg("build")
+            .arg(&obj)
+            .arg("-o")
+            .arg(d.join("m")),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "rtlink: mold does not read linker scripts, which rtlink's layout needs; choose --ld bfd, gold or lld\n"
+    );
+    let (code, _, err) = output(
+        rtlink()
+            .args(["build", "--ld", "no-such-ld"])
+            .arg(&obj)
+            .arg("-o")
+            .arg(d.join("n")),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "rtlink: linker 'no-such-ld' not found (install binutils, or choose another with --ld)\n"
+    );
+}
+
+#[test]
+fn sources_are_compiled_on_the_way_in() {
+    let dir = tempdir();
+    let d = dir.path();
+    let c = write(
+        d,
+        "main.c",
+        "#include <rtlink.h>\nint twice(int);\nint main(void) { rt_printf(\"%d\\n\", twice(21)); return 0; }\n",
+    );
+    let s = write(
+        d,
+        "twice.S",
+        ".text\n.globl twice\ntwice:\n lea (%rdi,%rdi), %eax\n ret\n.section .note.GNU-stack,\"\",@progbits\n",
+    );
+    let cc = write(
+        d,
+        "greet.cc",
+        "#include <rtlink.h>\nstruct G { G() { rt_print(\"c++ constructor\\n\"); } } g;\nextern \"C\" int greeted() { return 1; }\n",
+    );
+    let exe = d.join("app");
+    let out = ok(rtlink()
+        .args(["build", "-v"])
+        .arg(&c)
+        .arg(&s)
+        .arg(&cc)
+        .arg("-o")
+        .arg(&exe));
+    let log = text(&out.stderr);
+    assert_eq!(log.lines().filter(|l| l.starts_with("cc ")).count(), 2, "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("c++ ") && l.contains("-fno-exceptions")),
+        "{log}"
+    );
+    assert_eq!(output(&mut run(&exe)).1, "c++ constructor\n42\n");
+
+    // -c writes NAME.o in the current directory, like cc.
+    ok(rtlink().current_dir(d).args(["build", "-c", "main.c", "twice.S"]));
+    assert!(d.join("main.o").is_file() && d.join("twice.o").is_file());
+
+    // A compile error: the compiler's message, then rtlink's, exit 1, the old output intact.
+    let bad = write(d, "bad.c", "int main(void) { return undeclared; }\n");
+    let before = std::fs::read(&exe).unwrap();
+    let (code, _, err) = output(rtlink().arg("build").arg(&bad).arg("-o").arg(&exe));
+    assert_eq!(code, 1);
+    assert!(err.contains("error:") && err.contains("undeclared"), "{err}");
+    assert!(
+        err.ends_with(&format!(
+            "rtlink: {}: compilation failed (cc exited with exit status: 1)\n",
+            bad.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&exe).unwrap(), before);
+}
+
+#[test]
+fn strip_and_section_options_reach_the_linker() {
+    let dir = tempdir();
+    let d = dir.path();
+    let obj = compile(d, &hello_src(), &["-g"]);
+    let sections = |exe: &Path| text(&ok(Command::new("readelf").arg("-SW").arg(exe)).stdout);
+    let plain = link(d, "plain", std::slice::from_ref(&obj), &[]);
+    let stripped = link(d, "stripped", std::slice::from_ref(&obj), &["-s"]);
+    let nodebug = link(d, "nodebug", std::slice::from_ref(&obj), &["-S"]);
+    let nogc = link(d, "nogc", std::slice::from_ref(&obj), &["--no-gc-sections"]);
+    assert!(sections(&plain).contains(".symtab") && sections(&plain).contains(".debug_info"));
+    assert!(!sections(&stripped).contains(".symtab"));
+    assert!(sections(&nodebug).contains(".symtab") && !sections(&nodebug).contains(".debug_info"));
+    let text_size = |exe: &Path| {
+        let s = sections(exe);
+        let line = s.lines().find(|l| l.contains(" .text ")).unwrap().to_string();
+        u64::from_str_radix(line.split_whitespace().nth(5).unwrap(), 16).unwrap()
+    };
+    assert!(
+        text_size(&nogc) > text_size(&plain),
+        "unreferenced runtime code is kept without gc"
+    );
+    for exe in [&stripped, &nodebug, &nogc] {
+        assert_eq!(output(&mut run(exe)).1, "hello, world\n");
+    }
+}
+
+#[test]
+fn dependency_files_drive_make() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::copy(hello_src(), d.join("hello.c")).unwrap();
+    let makefile = format!("app: hello.c\n\t{} build -MD hello.c -o app\n-include app.d\n", RTLINK);
+    write(d, "Makefile", &makefile);
+    let make = || text(&ok(Command::new("make").arg("-C").arg(d)).stdout);
+    let first = make();
+    assert!(first.contains("build -MD hello.c -o app"), "{first}");
+    let dep = std::fs::read_to_string(d.join("app.d")).unwrap();
+    assert!(dep.starts_with("app: \\\n  hello.c \\\n  "), "{dep}");
+    assert!(dep.contains(RTLINK), "the rtlink binary is a prerequisite: {dep}");
+    assert!(make().contains("is up to date"), "a second make does nothing");
+    // Touching an input relinks.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let src = std::fs::read(d.join("hello.c")).unwrap();
+    std::fs::write(d.join("hello.c"), src).unwrap();
+    assert!(make().contains("build -MD hello.c -o app"));
+    // -MF FILE names the file.
+    ok(rtlink()
+        .current_dir(d)
+        .args(["build", "hello.c", "-o", "app2", "-MF", "deps/app2.dep"]));
+    assert!(std::fs::read_to_string(d.join("deps/app2.dep"))
+        .unwrap()
+        .starts_with("app2: \\\n"));
+}
