@@ -141,13 +141,23 @@ fn a_failed_link_leaves_the_previous_output_untouched() {
         &[],
     );
     let err = build_fails(&[broken.as_os_str(), "-o".as_ref(), exe.as_os_str()]);
-    assert!(
-        err.contains("undefined reference to `nonexistent'"),
-        "the linker's own diagnostic passes through: {err}"
+    assert_eq!(
+        err, "rtlink: error: undefined symbol: nonexistent\n>>> referenced by broken.o:(main)\n",
+        "rtlink checks symbols before the linker runs"
     );
+    assert_eq!(std::fs::read(&exe).unwrap(), before);
+    // A linker that fails for its own reasons: its status is reported, nothing written.
+    let obj = hello(d);
+    let err = build_fails(&[
+        obj.as_os_str(),
+        "-o".as_ref(),
+        exe.as_os_str(),
+        "--ld".as_ref(),
+        "false".as_ref(),
+    ]);
     assert!(
         err.contains(&format!(
-            "rtlink: link failed: ld exited with exit status: 1; {} was not written",
+            "rtlink: link failed: false exited with exit status: 1; {} was not written",
             exe.display()
         )),
         "{err}"

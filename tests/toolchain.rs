@@ -187,3 +187,67 @@ fn dependency_files_drive_make() {
         .unwrap()
         .starts_with("app2: \\\n"));
 }
+
+/// Undefined and duplicate symbols are found before the linker runs and reported in lld's
+/// layout, with the source line when the object has DWARF.
+#[test]
+fn symbol_errors_in_lld_layout() {
+    let dir = tempdir();
+    let d = dir.path();
+    let obj = compile_str(
+        d,
+        "worker",
+        "#include <rtlink.h>\nvoid rt_chan_sendd(int);\nstatic void produce(void) { rt_chan_sendd(1); }\nint main(void) { produce(); rt_prnt(\"x\"); return 0; }\n",
+        &["-g", "-O0", "-Wno-implicit-function-declaration"],
+    );
+    let (code, _, err) = output(rtlink().arg("build").arg(&obj).arg("-o").arg(d.join("w")));
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "rtlink: error: undefined symbol: rt_chan_sendd\n>>> referenced by worker.c:3\n>>>               worker.o:(produce)\n\
+         rtlink: error: undefined symbol: rt_prnt\n>>> referenced by worker.c:4\n>>>               worker.o:(main)\n>>> did you mean: rt_print\n"
+    );
+
+    let a = write(
+        d,
+        "a.c",
+        "int helper(void) { return 1; }\nint main(void) { return 0; }\n",
+    );
+    let b = write(d, "b.c", "int helper(void) { return 2; }\nint memcpy;\n");
+    let (code, _, err) = output(rtlink().arg("build").arg(&a).arg(&b).arg("-o").arg(d.join("ab")));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!(
+            "rtlink: error: duplicate symbol: helper\n>>> defined in {}\n>>> defined in {}\n",
+            a.display(),
+            b.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "rtlink: error: {} defines memcpy, which the rtlink runtime also defines",
+            b.display()
+        )),
+        "{err}"
+    );
+
+    // Weak references may stay undefined; many errors are capped.
+    let weak = write(
+        d,
+        "weak.c",
+        "extern int maybe(void) __attribute__((weak));\nint main(void) { return maybe ? maybe() : 0; }\n",
+    );
+    ok(rtlink().arg("build").arg(&weak).arg("-o").arg(d.join("weak")));
+    let many: String = (0..15).map(|i| format!("int f{i}(void);\n")).collect::<String>()
+        + "int main(void) { return 0"
+        + &(0..15).map(|i| format!(" + f{i}()")).collect::<String>()
+        + "; }\n";
+    let many = write(d, "many.c", &many);
+    let (_, _, err) = output(rtlink().arg("build").arg(&many).arg("-o").arg(d.join("many")));
+    assert_eq!(err.matches("error: undefined symbol").count(), 10, "{err}");
+    assert!(
+        err.ends_with("rtlink: error: too many errors emitted, stopping now (5 more)\n"),
+        "{err}"
+    );
+}

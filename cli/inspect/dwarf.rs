@@ -44,6 +44,12 @@ pub struct Debug<'a> {
 pub struct Inflated(Vec<(String, Vec<u8>)>);
 
 impl Inflated {
+    /// Section contents supplied by the caller (an object file's DWARF with its relocations
+    /// applied), used in place of the file's own.
+    pub fn from_sections(sections: Vec<(String, Vec<u8>)>) -> Self {
+        Inflated(sections)
+    }
+
     /// Inflates every compressed `.debug_*` section of `img`.
     pub fn new(img: &Image) -> Result<Self, String> {
         let compressed = (1..img.shdrs.len())
@@ -123,6 +129,12 @@ impl<'a> Debug<'a> {
         if img.header.e_type == ET_REL {
             return Err("an object file's DWARF is not relocated yet; link it first".into());
         }
+        Self::load_relocated(img, inflated)
+    }
+
+    /// Like `load`, for DWARF whose relocations the caller has applied (in `inflated`), as
+    /// `rtlink build` does for the objects it reports errors in.
+    pub fn load_relocated(img: &Image<'a>, inflated: &'a Inflated) -> Result<Option<Self>, String> {
         let endian = if img.ctx.le.is_little() {
             RunTimeEndian::Little
         } else {

@@ -88,6 +88,15 @@ pub struct InspectArgs {
     pub nm: Option<Vec<String>>,
 }
 
+/// `file:line` (file name only) of `offset` in an object file, given its DWARF sections with
+/// relocations applied; for build errors. None when there is no line for it.
+pub fn line_in_object(data: &[u8], debug_sections: Vec<(String, Vec<u8>)>, offset: u64) -> Option<String> {
+    let img = Image::parse(Path::new("object"), data).ok()?;
+    let sections = dwarf::Inflated::from_sections(debug_sections);
+    let debug = dwarf::Debug::load_relocated(&img, &sections).ok()??;
+    debug.location(offset, true)
+}
+
 impl InspectArgs {
     fn views(&self) -> readelf::Views {
         readelf::Views {

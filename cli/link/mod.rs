@@ -16,6 +16,7 @@ mod compile;
 mod depfile;
 mod driver;
 pub mod output;
+mod resolve;
 
 use std::path::PathBuf;
 
@@ -74,6 +75,7 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     };
     let inputs = compile::sources(args, work.path())?;
     check::inputs(&inputs)?;
+    resolve::check(&inputs, &args.inputs)?;
     driver::link(args, &inputs, output)?;
     if let Some(dep) = args
         .dependency_file

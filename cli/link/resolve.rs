@@ -1,0 +1,234 @@
+//! Symbol resolution, checked before the linker runs, so that the errors users see are
+//! rtlink's, in lld's layout, instead of the linker's:
+//!
+//! ```text
+//! rtlink: error: undefined symbol: rt_chan_sendd
+//! >>> referenced by worker.c:42
+//! >>>               worker.o:(produce)
+//! >>> did you mean: rt_chan_send
+//! ```
+//!
+//! Definitions come from the runtime object, every object and every archive member (an
+//! over-approximation of what the linker will pull in, so nothing is reported that the linker
+//! would resolve); references are checked in the objects given directly. A strong global
+//! defined twice is reported with both places, and a user definition of a name the runtime
+//! defines (memcpy, main's callers) says so. Symbols the linker itself provides (the GOT
+//! symbol, `__start_SECTION`/`__stop_SECTION`, `__ehdr_start`) are never undefined. At most
+//! `MAX_ERRORS` are shown.
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget, SectionIndex, SymbolKind};
+
+use crate::embedded;
+
+const MAX_ERRORS: usize = 10;
+const RUNTIME: &str = "the rtlink runtime";
+
+/// Where a definition lives: a file label, or the runtime.
+#[derive(Clone)]
+struct Place {
+    label: String,
+    weak: bool,
+}
+
+/// A reference to a symbol no input may define: which unit, and where in it.
+struct Reference {
+    unit: usize,
+    section: SectionIndex,
+    offset: u64,
+}
+
+/// Every input as (label, bytes, given directly): objects, and archive members as
+/// `lib.a(m.o)`. `labels` name the inputs as the user gave them (a compiled source by its
+/// source file rather than its temporary object).
+fn units(inputs: &[PathBuf], labels: &[PathBuf]) -> Result<Vec<(String, Vec<u8>, bool)>> {
+    let mut out = Vec::new();
+    for (path, label) in inputs.iter().zip(labels) {
+        let data = std::fs::read(path)?;
+        if crate::archive::is_archive(&data) {
+            for (m, bytes) in crate::archive::members(path, &data)? {
+                out.push((format!("{}({m})", label.display()), bytes.to_vec(), false));
+            }
+        } else {
+            out.push((label.display().to_string(), data, true));
+        }
+    }
+    Ok(out)
+}
+
+fn linker_provided(name: &str) -> bool {
+    matches!(
+        name,
+        "_GLOBAL_OFFSET_TABLE_" | "__ehdr_start" | "__executable_start" | "_TLS_MODULE_BASE_"
+    ) || name.starts_with("__start_")
+        || name.starts_with("__stop_")
+}
+
+/// Levenshtein distance, for "did you mean".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// The function symbol covering `offset` in section `section` of `file`.
+fn function_at(file: &object::File, section: SectionIndex, offset: u64) -> Option<String> {
+    (file.symbols())
+        .filter(|s| s.section_index() == Some(section) && s.kind() == SymbolKind::Text)
+        .filter(|s| s.address() <= offset && (s.size() == 0 || offset < s.address() + s.size()))
+        .max_by_key(|s| s.address())
+        .and_then(|s| s.name().ok().map(str::to_string))
+}
+
+/// `file:line` of `offset` in an object's only code section, from its DWARF with the
+/// relocations applied (in an object, every DWARF address and string offset is a relocation;
+/// with one code section, addresses are then that section's offsets).
+fn line_at(data: &[u8], file: &object::File, section: SectionIndex, offset: u64) -> Option<String> {
+    let code = file
+        .sections()
+        .filter(|s| s.kind() == object::SectionKind::Text && s.size() > 0)
+        .count();
+    if code != 1 || file.section_by_index(section).ok()?.kind() != object::SectionKind::Text {
+        return None;
+    }
+    let debug: Vec<(String, Vec<u8>)> = (file.sections())
+        .filter(|s| s.name().is_ok_and(|n| n.starts_with(".debug_")))
+        .filter_map(|s| Some((s.name().ok()?.to_string(), relocated(file, &s)?)))
+        .collect();
+    crate::inspect::line_in_object(data, debug, offset)
+}
+
+/// A section's bytes with its absolute relocations applied (S + A, little-endian).
+fn relocated(file: &object::File, section: &object::Section) -> Option<Vec<u8>> {
+    let mut bytes = section.data().ok()?.to_vec();
+    for (at, r) in section.relocations() {
+        let target = match r.target() {
+            RelocationTarget::Symbol(i) => file.symbol_by_index(i).ok()?.address(),
+            _ => 0,
+        };
+        let value = target.wrapping_add_signed(r.addend());
+        let at = usize::try_from(at).ok()?;
+        match r.size() {
+            32 => bytes
+                .get_mut(at..at + 4)?
+                .copy_from_slice(&(value as u32).to_le_bytes()),
+            64 => bytes.get_mut(at..at + 8)?.copy_from_slice(&value.to_le_bytes()),
+            _ => {}
+        }
+    }
+    Some(bytes)
+}
+
+pub fn check(inputs: &[PathBuf], labels: &[PathBuf]) -> Result<()> {
+    let mut defs: HashMap<String, Vec<Place>> = HashMap::new();
+    let runtime = object::File::parse(embedded::RUNTIME_O)?;
+    for s in runtime.symbols().filter(|s| s.is_global() && s.is_definition()) {
+        if let Ok(n) = s.name() {
+            defs.entry(n.to_string()).or_default().push(Place {
+                label: "the rtlink runtime".into(),
+                weak: s.is_weak(),
+            });
+        }
+    }
+    let units = units(inputs, labels)?;
+    let mut undefined: Vec<(String, Reference)> = Vec::new();
+    let mut errors = Vec::new();
+    for (unit, (label, data, direct)) in units.iter().enumerate() {
+        let Ok(file) = object::File::parse(data.as_slice()) else {
+            continue;
+        };
+        for s in file
+            .symbols()
+            .filter(|s| s.is_global() && s.is_definition() && !s.is_common())
+        {
+            let Ok(name) = s.name() else { continue };
+            let places = defs.entry(name.to_string()).or_default();
+            let weak = s.is_weak();
+            if !weak {
+                if let Some(first) = places.iter().find(|p| !p.weak) {
+                    let what = if first.label == RUNTIME {
+                        format!("{label} defines {name}, which the rtlink runtime also defines (rename it, or drop it and use the runtime's)")
+                    } else {
+                        format!(
+                            "duplicate symbol: {name}\n>>> defined in {}\n>>> defined in {label}",
+                            first.label
+                        )
+                    };
+                    errors.push(format!("error: {what}"));
+                }
+            }
+            places.push(Place {
+                label: label.clone(),
+                weak,
+            });
+        }
+        if !direct {
+            continue;
+        }
+        for section in file.sections() {
+            for (offset, reloc) in section.relocations() {
+                let RelocationTarget::Symbol(idx) = reloc.target() else {
+                    continue;
+                };
+                let Ok(sym) = file.symbol_by_index(idx) else { continue };
+                let Ok(name) = sym.name() else { continue };
+                if !sym.is_undefined() || sym.is_weak() || undefined.iter().any(|(n, r)| n == name && r.unit == unit) {
+                    continue;
+                }
+                let section = section.index();
+                undefined.push((name.to_string(), Reference { unit, section, offset }));
+            }
+        }
+    }
+    // Only now, for the references nothing defines, the function and source line.
+    for (name, r) in undefined
+        .iter()
+        .filter(|(n, _)| !defs.contains_key(n) && !linker_provided(n))
+    {
+        let (label, data, _) = &units[r.unit];
+        let file = object::File::parse(data.as_slice())?;
+        let short = Path::new(label)
+            .file_name()
+            .map_or(label.clone(), |n| n.to_string_lossy().into_owned());
+        let place = match function_at(&file, r.section, r.offset) {
+            Some(f) => format!("{short}:({f})"),
+            None => short,
+        };
+        let mut msg = format!("error: undefined symbol: {name}");
+        match line_at(data, &file, r.section, r.offset) {
+            Some(line) => msg += &format!("\n>>> referenced by {line}\n>>>               {place}"),
+            None => msg += &format!("\n>>> referenced by {place}"),
+        }
+        let best = (defs.keys())
+            .map(|d| (distance(name, d), d))
+            .filter(|(dist, d)| *dist > 0 && *dist <= 2.max(name.len() / 5) && !d.starts_with('_'))
+            .min();
+        if let Some((_, d)) = best {
+            msg += &format!("\n>>> did you mean: {d}");
+        }
+        errors.push(msg);
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let total = errors.len();
+    errors.truncate(MAX_ERRORS);
+    if total > MAX_ERRORS {
+        errors.push(format!(
+            "error: too many errors emitted, stopping now ({} more)",
+            total - MAX_ERRORS
+        ));
+    }
+    bail!("{}", errors.join("\nrtlink: "))
+}
