@@ -4,6 +4,7 @@
 //! `anyhow::Error`, is printed once as `rtlink: <message>` and exits with status 1. Nothing
 //! here panics on user input.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -50,13 +51,17 @@ struct RuntimeArgs {
 }
 
 fn main() -> ExitCode {
-    // cc's and ld's single-dash long options, which clap spells with two dashes.
-    let args = std::env::args_os().map(|a| match a.to_str() {
-        Some("-MD") => "--MD".into(),
-        Some("-MF") => "--MF".into(),
-        _ => a,
-    });
-    let cli = Cli::parse_from(args);
+    let (argv, line) = match split_build_line() {
+        Ok(split) => split,
+        Err(e) => {
+            eprintln!("rtlink: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut cli = Cli::parse_from(argv);
+    if let Cmd::Build(args) = &mut cli.cmd {
+        args.line = line;
+    }
     let result = match cli.cmd {
         Cmd::Build(args) => link::build(&args),
         Cmd::Inspect(args) => inspect::run(&args),
@@ -74,6 +79,24 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// For `rtlink build`: expands response files and takes the link line out of the arguments
+/// (see link::line), mapping cc's `-MD`/`-MF` to clap's spelling; other commands pass through.
+fn split_build_line() -> anyhow::Result<(Vec<OsString>, link::line::LinkLine)> {
+    let mut argv: Vec<OsString> = std::env::args_os().collect();
+    if argv.get(1).is_none_or(|a| a != "build") {
+        return Ok((argv, Default::default()));
+    }
+    let rest = link::line::expand_response_files(argv.split_off(2), 0)?;
+    let rest = rest.into_iter().map(|a| match a.to_str() {
+        Some("-MD") => "--MD".into(),
+        Some("-MF") => "--MF".into(),
+        _ => a,
+    });
+    let (own, line) = link::line::split(rest.collect())?;
+    argv.extend(own);
+    Ok((argv, line))
 }
 
 fn write_runtime(args: &RuntimeArgs) -> anyhow::Result<()> {

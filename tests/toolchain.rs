@@ -251,3 +251,94 @@ fn symbol_errors_in_lld_layout() {
         "{err}"
     );
 }
+
+/// The link line as ld reads it: -L/-l (static archives), --whole-archive, -u, -Wl, and
+/// --ld-arg pass-through, response files with GNU quoting, and `--`.
+#[test]
+fn gnu_style_link_lines() {
+    let dir = tempdir();
+    let d = dir.path();
+    let libdir = d.join("lib dir");
+    std::fs::create_dir(&libdir).unwrap();
+    // A member nothing references: its constructor runs only if the member is linked.
+    let ctor = compile_str(
+        d,
+        "ctor",
+        "#include <rtlink.h>\n__attribute__((constructor)) static void hi(void) { rt_print(\"ctor\\n\"); }\nint pulled;\n",
+        &[],
+    );
+    ok(Command::new("ar").arg("rcs").arg(libdir.join("libextra.a")).arg(&ctor));
+    let main = compile(d, &hello_src(), &[]);
+    let run_out = |exe: &Path| output(&mut run(exe)).1;
+
+    let plain = d.join("plain");
+    ok(rtlink()
+        .arg("build")
+        .arg(&main)
+        .arg("-L")
+        .arg(&libdir)
+        .arg("-lextra")
+        .arg("-o")
+        .arg(&plain));
+    assert_eq!(run_out(&plain), "hello, world\n", "an unreferenced member stays out");
+    let whole = d.join("whole");
+    ok(rtlink()
+        .arg("build")
+        .arg(&main)
+        .arg(format!("-L{}", libdir.display()))
+        .args(["--whole-archive", "-lextra", "--no-whole-archive", "-o"])
+        .arg(&whole));
+    assert_eq!(run_out(&whole), "ctor\nhello, world\n");
+    let pulled = d.join("pulled");
+    ok(rtlink()
+        .arg("build")
+        .arg(&main)
+        .args(["-u", "pulled", "-L"])
+        .arg(&libdir)
+        .args(["-lextra", "-o"])
+        .arg(&pulled));
+    assert_eq!(run_out(&pulled), "ctor\nhello, world\n", "-u pulls the member in");
+
+    // A library that is not there.
+    let (code, _, err) = output(rtlink().arg("build").arg(&main).args(["-lnope", "-o"]).arg(d.join("x")));
+    assert_eq!(code, 1);
+    assert_eq!(err, "rtlink: cannot find -lnope: no libnope.a in any -L directory (none given) (add the directory with -L DIR; only static archives link)\n");
+
+    // Response files: quoting, nesting, pass-through to the linker; a missing one is named.
+    let map = d.join("out.map");
+    std::fs::write(d.join("inner.rsp"), format!("-Wl,-Map,'{}'\n", map.display())).unwrap();
+    std::fs::write(
+        d.join("outer.rsp"),
+        format!(
+            "\"{}\" -o '{}' @{}\n",
+            main.display(),
+            d.join("rsp").display(),
+            d.join("inner.rsp").display()
+        ),
+    )
+    .unwrap();
+    ok(rtlink().arg("build").arg(format!("@{}", d.join("outer.rsp").display())));
+    assert_eq!(run_out(&d.join("rsp")), "hello, world\n");
+    assert!(
+        std::fs::read_to_string(&map).unwrap().contains("rtlink_runtime.o"),
+        "-Wl,-Map reached the linker"
+    );
+    let (code, _, err) = output(
+        rtlink()
+            .arg("build")
+            .arg(format!("@{}", d.join("missing.rsp").display())),
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with(&format!(
+            "rtlink: cannot read response file @{}",
+            d.join("missing.rsp").display()
+        )),
+        "{err}"
+    );
+
+    // `--` ends the options: a file whose name starts with a dash.
+    std::fs::copy(&main, d.join("-dash.o")).unwrap();
+    ok(rtlink().current_dir(d).args(["build", "-o", "dashed", "--", "-dash.o"]));
+    assert_eq!(run_out(&d.join("dashed")), "hello, world\n");
+}

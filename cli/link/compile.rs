@@ -32,9 +32,9 @@ fn lang(path: &Path) -> Option<Lang> {
     }
 }
 
-/// The inputs with every source replaced by the object compiled from it in `work`.
-pub fn sources(args: &BuildArgs, work: &Path) -> Result<Vec<PathBuf>> {
-    (args.inputs.iter().enumerate())
+/// `files` with every source replaced by the object compiled from it in `work`.
+pub fn sources(args: &BuildArgs, files: &[PathBuf], work: &Path) -> Result<Vec<PathBuf>> {
+    (files.iter().enumerate())
         .map(|(i, input)| match lang(input) {
             Some(l) => {
                 let stem = input.file_stem().unwrap_or_default().to_string_lossy();
@@ -49,16 +49,20 @@ pub fn sources(args: &BuildArgs, work: &Path) -> Result<Vec<PathBuf>> {
 
 /// `-c`: each source to `NAME.o` in the current directory (or `-o FILE` for a single one).
 pub fn objects_only(args: &BuildArgs) -> Result<()> {
-    if let Some(other) = args.inputs.iter().find(|i| lang(i).is_none()) {
+    let inputs = args.line.files();
+    if inputs.len() != args.line.items.len() {
+        bail!("-c compiles sources; -l, --whole-archive and groups belong to a link");
+    }
+    if let Some(other) = inputs.iter().find(|i| lang(i).is_none()) {
         bail!(
             "{}: -c compiles sources (.c, .S, .s, .cc); this is not one",
             other.display()
         );
     }
-    if args.output.is_some() && args.inputs.len() > 1 {
+    if args.output.is_some() && inputs.len() > 1 {
         bail!("-c with -o takes one source; give the sources one at a time or drop -o");
     }
-    for input in &args.inputs {
+    for input in &inputs {
         let obj = match &args.output {
             Some(o) => o.clone(),
             None => PathBuf::from(input.file_stem().unwrap_or_default()).with_extension("o"),

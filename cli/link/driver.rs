@@ -50,7 +50,7 @@ fn level_object(level: Level) -> Result<Vec<u8>> {
     Ok(obj.write()?)
 }
 
-pub fn link(args: &BuildArgs, inputs: &[PathBuf], output_path: &Path) -> Result<()> {
+pub fn link(args: &BuildArgs, inputs: &[OsString], output_path: &Path) -> Result<()> {
     // `_work` keeps a temporary directory alive until the linker is done with it.
     let (script, objects, _work) = match inputs_in_cache(args.amd64) {
         Ok((script, objects)) => (script, objects, None),

@@ -15,6 +15,7 @@ mod check;
 mod compile;
 mod depfile;
 mod driver;
+pub mod line;
 pub mod output;
 mod resolve;
 
@@ -25,10 +26,17 @@ use anyhow::{bail, Context, Result};
 pub use driver::Level;
 
 #[derive(clap::Args)]
+#[command(
+    override_usage = "rtlink build [OPTIONS] INPUT... -o OUT",
+    after_help = "INPUTs, in link order: objects (.o), static archives (.a), sources (.c, .S, .s, .cc), \
+                  -lNAME (libNAME.a along -L DIR), --whole-archive/--no-whole-archive, \
+                  --start-group/--end-group, -u SYM, -Wl,ARG,... and --ld-arg ARG (to the linker), \
+                  @FILE (response file), and -- (everything after it is an input)."
+)]
 pub struct BuildArgs {
-    /// Objects (.o), static archives (.a) and sources (.c, .S, .s, .cc) to link, in link order.
-    #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<PathBuf>,
+    /// The link line, in order (read before clap by `line::split`).
+    #[arg(skip)]
+    pub line: line::LinkLine,
     /// The executable to write (with -c and one source: the object).
     #[arg(short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -63,6 +71,9 @@ pub struct BuildArgs {
 }
 
 pub fn build(args: &BuildArgs) -> Result<()> {
+    if args.line.items.is_empty() {
+        bail!("no inputs: give the objects, archives or sources to link (rtlink build main.c -o app)");
+    }
     if args.compile_only {
         return compile::objects_only(args);
     }
@@ -73,16 +84,19 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     let Some(output) = &args.output else {
         bail!("no output: give the executable's name with -o FILE");
     };
-    let inputs = compile::sources(args, work.path())?;
+    let mut line = args.line.clone();
+    line.resolve_libs()?;
+    let given = line.files();
+    let inputs = compile::sources(args, &given, work.path())?;
     check::inputs(&inputs)?;
-    resolve::check(&inputs, &args.inputs)?;
-    driver::link(args, &inputs, output)?;
+    resolve::check(&inputs, &given)?;
+    driver::link(args, &line.linker_args(&inputs), output)?;
     if let Some(dep) = args
         .dependency_file
         .clone()
         .or_else(|| args.md.then(|| depfile::beside(output)))
     {
-        depfile::write(&dep, output, &args.inputs)?;
+        depfile::write(&dep, output, &given)?;
     }
     Ok(())
 }

@@ -1,0 +1,266 @@
+//! The link line of `rtlink build`, read the way GNU ld and cc read theirs: order matters.
+//!
+//! Before clap sees the arguments, `split` takes out everything that belongs to the link line,
+//! in order: input files, `-lNAME`/`-l NAME` (static archives found along `-L` directories),
+//! `--whole-archive`/`--no-whole-archive`, `--start-group`/`--end-group` (and `-(`/`-)`),
+//! `-u SYM`, and what is passed through to the linker (`-Wl,a,b`, `--ld-arg X`). `@FILE`
+//! response files are expanded first, with GNU quoting (whitespace separates; quotes and
+//! backslashes escape; nested `@FILE`s are read too), and `--` makes everything after it an
+//! input file. What is left is rtlink's own options, for clap.
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+/// One ordered element of the link line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    File(PathBuf),
+    /// `-lNAME`, resolved to a path by `resolve_libs`.
+    Lib(String),
+    WholeArchive(bool),
+    Group(bool),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct LinkLine {
+    pub items: Vec<Item>,
+    pub search: Vec<PathBuf>,
+    pub undefined: Vec<String>,
+    pub passthrough: Vec<String>,
+}
+
+/// rtlink's own options that take a value (so the value is not taken for an input).
+const VALUED: &[&str] = &["-o", "--ld", "--amd64", "--dependency-file", "--MF", "-MF"];
+
+/// Expands `@FILE` arguments, recursively (at most 16 deep), with GNU quoting.
+pub fn expand_response_files(args: Vec<OsString>, depth: usize) -> Result<Vec<OsString>> {
+    let mut out = Vec::new();
+    for a in args {
+        match a.to_str().and_then(|s| s.strip_prefix('@')) {
+            Some(file) if !file.is_empty() => {
+                if depth >= 16 {
+                    bail!("@{file}: response files nested more than 16 deep");
+                }
+                let text =
+                    std::fs::read_to_string(file).with_context(|| format!("cannot read response file @{file}"))?;
+                let words = split_words(&text).with_context(|| format!("@{file}"))?;
+                out.extend(expand_response_files(
+                    words.into_iter().map(OsString::from).collect(),
+                    depth + 1,
+                )?);
+            }
+            _ => out.push(a),
+        }
+    }
+    Ok(out)
+}
+
+/// GNU response-file quoting: words separated by whitespace; `'…'` and `"…"` quote; a
+/// backslash escapes the next character.
+fn split_words(text: &str) -> Result<Vec<String>> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (_, '\\') => {
+                cur.extend(chars.next());
+                in_word = true;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if quote.is_some() {
+        bail!("unterminated quote");
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Ok(words)
+}
+
+/// Splits `build`'s arguments (after the subcommand name) into rtlink's options and the
+/// link line.
+pub fn split(args: Vec<OsString>) -> Result<(Vec<OsString>, LinkLine)> {
+    let mut own = Vec::new();
+    let mut line = LinkLine::default();
+    let mut it = args.into_iter();
+    let value = |it: &mut std::vec::IntoIter<OsString>, flag: &str| -> Result<String> {
+        match it.next() {
+            Some(v) => Ok(v.to_string_lossy().into_owned()),
+            None => bail!("{flag} needs a value"),
+        }
+    };
+    while let Some(a) = it.next() {
+        let s = a.to_string_lossy().into_owned();
+        match s.as_str() {
+            "--" => line.items.extend(it.by_ref().map(|f| Item::File(PathBuf::from(f)))),
+            "--whole-archive" => line.items.push(Item::WholeArchive(true)),
+            "--no-whole-archive" => line.items.push(Item::WholeArchive(false)),
+            "--start-group" | "-(" => line.items.push(Item::Group(true)),
+            "--end-group" | "-)" => line.items.push(Item::Group(false)),
+            "-l" => line.items.push(Item::Lib(value(&mut it, "-l")?)),
+            "-L" => line.search.push(PathBuf::from(value(&mut it, "-L")?)),
+            "-u" => line.undefined.push(value(&mut it, "-u")?),
+            "--ld-arg" => line.passthrough.push(value(&mut it, "--ld-arg")?),
+            _ if VALUED.contains(&s.as_str()) => {
+                own.push(a);
+                own.extend(it.next());
+            }
+            _ => {
+                if let Some(name) = s.strip_prefix("-l").filter(|n| !n.is_empty()) {
+                    line.items.push(Item::Lib(name.into()));
+                } else if let Some(dir) = s.strip_prefix("-L").filter(|d| !d.is_empty()) {
+                    line.search.push(dir.into());
+                } else if let Some(sym) = s.strip_prefix("--undefined=") {
+                    line.undefined.push(sym.into());
+                } else if let Some(rest) = s.strip_prefix("-Wl,") {
+                    line.passthrough
+                        .extend(rest.split(',').filter(|w| !w.is_empty()).map(String::from));
+                } else if s.starts_with('-') && s.len() > 1 {
+                    own.push(a);
+                } else {
+                    line.items.push(Item::File(PathBuf::from(a)));
+                }
+            }
+        }
+    }
+    Ok((own, line))
+}
+
+impl LinkLine {
+    /// The files, each `-lNAME` replaced by the `libNAME.a` found first along the `-L`
+    /// directories (static archives only: rtlink links nothing shared).
+    pub fn resolve_libs(&mut self) -> Result<()> {
+        for item in &mut self.items {
+            if let Item::Lib(name) = item {
+                let file = format!("lib{name}.a");
+                match self.search.iter().map(|d| d.join(&file)).find(|p| p.is_file()) {
+                    Some(p) => *item = Item::File(p),
+                    None => bail!(
+                        "cannot find -l{name}: no {file} in {} (add the directory with -L DIR; only static archives link)",
+                        if self.search.is_empty() {
+                            "any -L directory (none given)".to_string()
+                        } else {
+                            self.search.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+                        }
+                    ),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The input files in order.
+    pub fn files(&self) -> Vec<PathBuf> {
+        (self.items.iter())
+            .filter_map(|i| if let Item::File(p) = i { Some(p.clone()) } else { None })
+            .collect()
+    }
+
+    /// The link line as linker arguments: files and markers in order, `files` substituted for
+    /// the files (compiled sources become objects), then `-u` and the pass-through arguments.
+    pub fn linker_args(&self, files: &[PathBuf]) -> Vec<OsString> {
+        let mut files = files.iter();
+        let mut out: Vec<OsString> = Vec::new();
+        for u in &self.undefined {
+            out.push("-u".into());
+            out.push(u.into());
+        }
+        for item in &self.items {
+            match item {
+                // A relative name starting with '-' would read as an option to the linker.
+                Item::File(_) => out.extend(files.next().map(|f| {
+                    if f.as_os_str().to_string_lossy().starts_with('-') {
+                        Path::new(".").join(f).into_os_string()
+                    } else {
+                        f.as_os_str().to_owned()
+                    }
+                })),
+                Item::Lib(name) => out.push(format!("-l{name}").into()),
+                Item::WholeArchive(true) => out.push("--whole-archive".into()),
+                Item::WholeArchive(false) => out.push("--no-whole-archive".into()),
+                Item::Group(true) => out.push("--start-group".into()),
+                Item::Group(false) => out.push("--end-group".into()),
+            }
+        }
+        out.extend(self.passthrough.iter().map(OsString::from));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn order_and_options_are_kept_apart() {
+        let (own, line) = split(os(&[
+            "a.o",
+            "-o",
+            "app",
+            "-Lx",
+            "-lfoo",
+            "--whole-archive",
+            "b.a",
+            "--no-whole-archive",
+            "-v",
+            "-Wl,-z,now",
+            "--ld-arg",
+            "--no-relax",
+            "-u",
+            "entry",
+            "--ld",
+            "lld",
+            "--",
+            "-weird.o",
+        ]))
+        .unwrap();
+        assert_eq!(own, os(&["-o", "app", "-v", "--ld", "lld"]));
+        assert_eq!(
+            line.items,
+            vec![
+                Item::File("a.o".into()),
+                Item::Lib("foo".into()),
+                Item::WholeArchive(true),
+                Item::File("b.a".into()),
+                Item::WholeArchive(false),
+                Item::File("-weird.o".into()),
+            ]
+        );
+        assert_eq!(line.search, vec![PathBuf::from("x")]);
+        assert_eq!(line.undefined, vec!["entry".to_string()]);
+        assert_eq!(line.passthrough, vec!["-z", "now", "--no-relax"]);
+    }
+
+    #[test]
+    fn response_file_quoting() {
+        assert_eq!(
+            split_words("a 'b c' \"d\\\"e\" f\\ g\n  h").unwrap(),
+            vec!["a", "b c", "d\"e", "f g", "h"]
+        );
+        assert!(split_words("'open").is_err());
+    }
+}
