@@ -112,13 +112,22 @@ fn merge(lib: &Path, asm: &[PathBuf], out: &Path) {
     // LTO brings in core's functions with their unwind tables even under
     // -Cforce-unwind-tables=no; with panic=abort nothing unwinds, and tracebacks use frame
     // pointers, so the tables would only cost space in every program. rustc's .comment goes
-    // too: the runtime's identity is rtlink's to state.
+    // too: the runtime's identity is rtlink's to state, so `readelf -p .comment` on any
+    // program shows which rtlink linked it.
+    let comment = out.with_file_name("comment.txt");
+    std::fs::write(
+        &comment,
+        format!("rtlink {}\0", env::var("CARGO_PKG_VERSION").expect("cargo sets it")),
+    )
+    .expect("write comment");
     run(Command::new("objcopy")
         .args([
             "--remove-section=.eh_frame",
             "--remove-section=.rela.eh_frame",
             "--remove-section=.comment",
         ])
+        .arg(format!("--add-section=.comment={}", comment.display()))
+        .arg("--set-section-flags=.comment=readonly")
         .arg(out));
 }
 

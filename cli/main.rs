@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use rtlink::{cflags, embedded, inspect, link};
 
 #[derive(Parser)]
@@ -33,8 +33,26 @@ enum Cmd {
     Runtime(RuntimeArgs),
     /// Print the compiler flags that code linked by rtlink is compiled with.
     Cflags(cflags::CflagsArgs),
-    /// Print rtlink's version.
+    /// Write the embedded linker script, for linking by hand (ld -T FILE).
+    LinkerScript(OutputArg),
+    /// Print a shell completion script: rtlink completions bash > /etc/bash_completion.d/rtlink
+    Completions(CompletionsArg),
+    /// Print rtlink's version and the hash of the runtime it embeds.
     Version,
+}
+
+#[derive(clap::Args)]
+struct OutputArg {
+    /// Where to write it.
+    #[arg(short = 'o', value_name = "FILE")]
+    output: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct CompletionsArg {
+    /// The shell.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 #[derive(clap::Args)]
@@ -67,8 +85,17 @@ fn main() -> ExitCode {
         Cmd::Inspect(args) => inspect::run(&args),
         Cmd::Runtime(args) => write_runtime(&args),
         Cmd::Cflags(args) => cflags::run(&args),
+        Cmd::LinkerScript(args) => link::output::write_atomically(&args.output, embedded::LINKER_SCRIPT.as_bytes()),
+        Cmd::Completions(args) => {
+            clap_complete::generate(args.shell, &mut Cli::command(), "rtlink", &mut std::io::stdout());
+            Ok(())
+        }
         Cmd::Version => {
-            println!("rtlink {}", env!("CARGO_PKG_VERSION"));
+            println!(
+                "rtlink {} (runtime {})",
+                env!("CARGO_PKG_VERSION"),
+                env!("RTLINK_CONTENT_HASH")
+            );
             Ok(())
         }
     };
@@ -92,6 +119,7 @@ fn split_build_line() -> anyhow::Result<(Vec<OsString>, link::line::LinkLine)> {
     let rest = rest.into_iter().map(|a| match a.to_str() {
         Some("-MD") => "--MD".into(),
         Some("-MF") => "--MF".into(),
+        Some("-Map") => "--Map".into(),
         _ => a,
     });
     let (own, line) = link::line::split(rest.collect())?;

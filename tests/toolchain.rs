@@ -342,3 +342,66 @@ fn gnu_style_link_lines() {
     ok(rtlink().current_dir(d).args(["build", "-o", "dashed", "--", "-dash.o"]));
     assert_eq!(run_out(&d.join("dashed")), "hello, world\n");
 }
+
+/// The output's identity: a build ID from the contents (stable for equal inputs), rtlink's
+/// name in .comment, a map on request; and the pieces exported for hand-made links.
+#[test]
+fn identity_map_and_exported_pieces() {
+    let dir = tempdir();
+    let d = dir.path();
+    let obj = compile(d, &hello_src(), &[]);
+    let notes = |exe: &Path| text(&ok(Command::new("readelf").arg("-n").arg(exe)).stdout);
+    let id = |exe: &Path| {
+        notes(exe)
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Build ID: ").map(String::from))
+    };
+    let map = d.join("a.map");
+    let a = link(d, "a", std::slice::from_ref(&obj), &["-Map", map.to_str().unwrap()]);
+    let b = link(d, "b", std::slice::from_ref(&obj), &[]);
+    assert_eq!(id(&a).map(|i| i.len()), Some(40), "sha1 by default");
+    assert_eq!(id(&a), id(&b), "equal inputs, equal IDs");
+    assert_eq!(
+        id(&link(d, "c", std::slice::from_ref(&obj), &["--build-id=none"])),
+        None
+    );
+    let comment = text(&ok(Command::new("readelf").args(["-p", ".comment"]).arg(&a)).stdout);
+    assert!(
+        comment.contains(&format!("rtlink {}", env!("CARGO_PKG_VERSION"))),
+        "{comment}"
+    );
+    assert!(std::fs::read_to_string(Path::new("a.map"))
+        .or_else(|_| std::fs::read_to_string(d.join("a.map")))
+        .is_ok());
+
+    let version = text(&ok(rtlink().arg("version")).stdout);
+    assert!(
+        version.starts_with(&format!("rtlink {} (runtime ", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
+    let script = d.join("rt.ld");
+    ok(rtlink().arg("linker-script").arg("-o").arg(&script));
+    assert_eq!(
+        std::fs::read_to_string(&script).unwrap(),
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("linker-scripts/rtlink_amd64_linux.ld"))
+            .unwrap()
+    );
+    // Linking by hand with gcc, from the exported pieces, gives a program that boots the same way.
+    let rt = d.join("rt.o");
+    ok(rtlink().arg("runtime").arg("-o").arg(&rt));
+    let by_hand = d.join("by-hand");
+    ok(Command::new("gcc")
+        .args(["-nostdlib", "-static", "-Wl,-z,noexecstack", "-T"])
+        .arg(&script)
+        .arg(&rt)
+        .arg(&obj)
+        .arg("-o")
+        .arg(&by_hand));
+    assert_eq!(output(&mut run(&by_hand)).1, "hello, world\n");
+    let (code, _, _) = output(rtlink().args(["inspect", "--check"]).arg(&by_hand));
+    assert_eq!(code, 0);
+    for shell in ["bash", "zsh", "fish"] {
+        let script = text(&ok(rtlink().args(["completions", shell])).stdout);
+        assert!(script.contains("rtlink") && script.contains("inspect"), "{shell}");
+    }
+}

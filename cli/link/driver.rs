@@ -70,6 +70,10 @@ pub fn link(args: &BuildArgs, inputs: &[OsString], output_path: &Path) -> Result
     if !args.no_gc_sections {
         cmd.arg("--gc-sections");
     }
+    cmd.arg(format!("--build-id={}", args.build_id));
+    if let Some(map) = &args.map {
+        cmd.arg("-Map").arg(map);
+    }
     if args.strip_all {
         cmd.arg("--strip-all");
     } else if args.strip_debug {

@@ -59,6 +59,14 @@ pub struct BuildArgs {
     /// Keep unreferenced sections (garbage collection is on by default).
     #[arg(long)]
     pub no_gc_sections: bool,
+    /// Write the linker's map of the output to FILE (also -Map FILE).
+    #[arg(long = "Map", value_name = "FILE")]
+    pub map: Option<PathBuf>,
+    /// The build ID note: a hash of the output's contents (sha1, the default, or md5), so equal
+    /// inputs give equal IDs; none leaves it out.
+    #[arg(long, value_name = "STYLE", default_value = "sha1", num_args = 0..=1, default_missing_value = "sha1",
+          require_equals = true, value_parser = ["sha1", "md5", "none"])]
+    pub build_id: String,
     /// Write a make dependency file for the output (also -MF FILE; -MD writes OUTPUT.d).
     #[arg(long = "dependency-file", visible_alias = "MF", value_name = "FILE")]
     pub dependency_file: Option<PathBuf>,

@@ -155,7 +155,7 @@ fn checked_random() -> usize {
     // SAFETY: OS.auxv was filled by runtime_args.
     let r = unsafe { (*OS.get()).auxv.random };
     if r == 0 {
-        throw("args: no AT_RANDOM in the auxiliary vector");
+        throw("args: no AT_RANDOM in auxv");
     }
     r
 }
@@ -226,7 +226,7 @@ fn checkfds() -> u32 {
             // SAFETY: a NUL-terminated path.
             let fd = unsafe { sys_linux::open(c"/dev/null".as_ptr().cast(), sys_linux::O_RDWR) };
             if fd != p.fd as isize {
-                throw("checkfds: cannot open /dev/null on a closed standard fd");
+                throw("checkfds: cannot open /dev/null");
             }
             reopened |= 1 << p.fd;
         }
@@ -248,8 +248,7 @@ impl ProcsSource {
                 b.str("GOMAXPROCS");
             }
             ProcsSource::FewCpus(n) => {
-                b.kv("ncpu=", n.into())
-                    .str(", cgroup not read: a quota cannot lower procs below 2");
+                b.kv("ncpu=", n.into()).str(", cgroup not read: ncpu <= 2");
             }
             ProcsSource::Cgroup(n, None) => {
                 b.kv("ncpu=", n.into()).str(", no cgroup quota");
