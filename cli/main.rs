@@ -21,6 +21,36 @@ use rtlink::{cflags, embedded, inspect, link};
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+    /// Colour in error messages: auto (a terminal, and NO_COLOR unset), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    fn enabled(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
+/// The message, each line prefixed with `rtlink: `'s line-starting `error:` in bold red when
+/// colour is on (lld's style).
+fn paint(message: &str, color: bool) -> String {
+    if !color {
+        return message.to_string();
+    }
+    message.replace("rtlink: error:", "rtlink: \x1b[1;31merror:\x1b[0m")
 }
 
 #[derive(Subcommand)]
@@ -77,6 +107,7 @@ fn main() -> ExitCode {
         }
     };
     let mut cli = Cli::parse_from(argv);
+    let color = cli.color.enabled();
     if let Cmd::Build(args) = &mut cli.cmd {
         args.line = line;
     }
@@ -102,7 +133,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("rtlink: {e:#}");
+            eprintln!("{}", paint(&format!("rtlink: {e:#}"), color));
             ExitCode::FAILURE
         }
     }
@@ -112,10 +143,19 @@ fn main() -> ExitCode {
 /// (see link::line), mapping cc's `-MD`/`-MF` to clap's spelling; other commands pass through.
 fn split_build_line() -> anyhow::Result<(Vec<OsString>, link::line::LinkLine)> {
     let mut argv: Vec<OsString> = std::env::args_os().collect();
-    if argv.get(1).is_none_or(|a| a != "build") {
+    // The subcommand comes after any global option (`--color WHEN`, `--color=WHEN`).
+    let mut at = 1;
+    while let Some(a) = argv.get(at).and_then(|a| a.to_str()) {
+        match a {
+            "--color" => at += 2,
+            _ if a.starts_with("--color=") => at += 1,
+            _ => break,
+        }
+    }
+    if argv.get(at).is_none_or(|a| a != "build") {
         return Ok((argv, Default::default()));
     }
-    let rest = link::line::expand_response_files(argv.split_off(2), 0)?;
+    let rest = link::line::expand_response_files(argv.split_off(at + 1), 0)?;
     let rest = rest.into_iter().map(|a| match a.to_str() {
         Some("-MD") => "--MD".into(),
         Some("-MF") => "--MF".into(),

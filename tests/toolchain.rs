@@ -405,3 +405,48 @@ fn identity_map_and_exported_pieces() {
         assert!(script.contains("rtlink") && script.contains("inspect"), "{shell}");
     }
 }
+
+/// --save-temps keeps what a failing link needs to be repeated by hand; --color paints
+/// `error:` (never by default in a pipe, or with NO_COLOR).
+#[test]
+fn save_temps_and_color() {
+    let dir = tempdir();
+    let d = dir.path();
+    let obj = compile(d, &hello_src(), &[]);
+    let temps = d.join("temps");
+    let exe = d.join("app");
+    ok(rtlink()
+        .arg("build")
+        .arg(&obj)
+        .arg("-o")
+        .arg(&exe)
+        .arg("--save-temps")
+        .arg(&temps));
+    for f in ["rtlink_runtime.o", "rtlink_amd64_linux.ld", "link.rsp"] {
+        assert!(temps.join(f).is_file(), "{f}");
+    }
+    let again = d.join("again");
+    std::fs::rename(&exe, &again).unwrap();
+    ok(Command::new("ld").arg(format!("@{}", temps.join("link.rsp").display())));
+    assert_eq!(
+        std::fs::read(&exe).unwrap(),
+        std::fs::read(&again).unwrap(),
+        "ld @link.rsp repeats the link"
+    );
+
+    let bad = compile_str(d, "bad", "int nope(void);\nint main(void) { return nope(); }\n", &[]);
+    let err = |extra: &[&str], no_color: bool| {
+        let mut cmd = rtlink();
+        cmd.args(extra).arg("build").arg(&bad).arg("-o").arg(d.join("x"));
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        output(&mut cmd).2
+    };
+    assert!(err(&["--color", "always"], false).starts_with("rtlink: \x1b[1;31merror:\x1b[0m undefined symbol: nope"));
+    assert!(err(&["--color=never"], false).starts_with("rtlink: error: undefined symbol: nope"));
+    assert!(
+        err(&[], true).starts_with("rtlink: error: undefined symbol: nope"),
+        "not a terminal: no colour"
+    );
+}

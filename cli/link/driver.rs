@@ -81,6 +81,9 @@ pub fn link(args: &BuildArgs, inputs: &[OsString], output_path: &Path) -> Result
     }
     cmd.arg("-o").arg(out.path());
     cmd.args(&objects).args(inputs);
+    if let Some(dir) = &args.save_temps {
+        save_temps(dir, &cmd, &script, &objects, output_path)?;
+    }
     if args.verbose {
         eprintln!("{}", shell_words(&cmd));
     }
@@ -101,6 +104,30 @@ pub fn link(args: &BuildArgs, inputs: &[OsString], output_path: &Path) -> Result
         );
     }
     out.commit()
+}
+
+/// `--save-temps DIR`: copies of the runtime object, the level object and the script, and
+/// `DIR/link.rsp`, the linker's arguments naming those copies and the real output, so that
+/// `LINKER @DIR/link.rsp` repeats the link by hand.
+fn save_temps(dir: &Path, cmd: &Command, script: &Path, objects: &[PathBuf], output: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let mut renamed: Vec<(OsString, OsString)> = Vec::new();
+    for f in objects.iter().map(PathBuf::as_path).chain([script]) {
+        let copy = dir.join(f.file_name().unwrap_or_default());
+        std::fs::copy(f, &copy).with_context(|| format!("{}: cannot write", copy.display()))?;
+        renamed.push((f.as_os_str().to_owned(), copy.into_os_string()));
+    }
+    let mut args: Vec<OsString> = cmd.get_args().map(OsString::from).collect();
+    if let Some(o) = args.iter().position(|a| a == "-o") {
+        args[o + 1] = output.as_os_str().to_owned();
+    }
+    for a in &mut args {
+        if let Some((_, copy)) = renamed.iter().find(|(orig, _)| orig == a) {
+            *a = copy.clone();
+        }
+    }
+    let text: String = args.iter().map(|a| format!("{}\n", quote(Path::new(a)))).collect();
+    output::write_atomically(&dir.join("link.rsp"), text.as_bytes())
 }
 
 /// The runtime object, the level object and the script from rtlink's cache directory.

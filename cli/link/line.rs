@@ -31,7 +31,17 @@ pub struct LinkLine {
 }
 
 /// rtlink's own options that take a value (so the value is not taken for an input).
-const VALUED: &[&str] = &["-o", "--ld", "--amd64", "--dependency-file", "--MF", "-MF", "--Map"];
+const VALUED: &[&str] = &[
+    "-o",
+    "--ld",
+    "--amd64",
+    "--dependency-file",
+    "--MF",
+    "-MF",
+    "--Map",
+    "--save-temps",
+    "--color",
+];
 
 /// Expands `@FILE` arguments, recursively (at most 16 deep), with GNU quoting.
 pub fn expand_response_files(args: Vec<OsString>, depth: usize) -> Result<Vec<OsString>> {

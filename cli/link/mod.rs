@@ -73,6 +73,10 @@ pub struct BuildArgs {
     /// Write OUTPUT.d, a make dependency file (as cc -MD does).
     #[arg(long = "MD")]
     pub md: bool,
+    /// Keep the runtime object, the linker script and the linker's arguments (link.rsp) in DIR,
+    /// so the link can be repeated by hand: ld @DIR/link.rsp.
+    #[arg(long, value_name = "DIR")]
+    pub save_temps: Option<PathBuf>,
     /// Print each compiler and linker command before running it.
     #[arg(short, long)]
     pub verbose: bool,
