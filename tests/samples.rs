@@ -10,12 +10,21 @@ fn samples_makefile_builds_and_every_sample_runs() {
     let dir = tempdir();
     let out = dir.path().join("out");
     let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-    ok(Command::new("make")
-        .arg("-s")
-        .arg("-C")
-        .arg(&samples)
-        .arg(format!("RTLINK={RTLINK}"))
-        .arg(format!("OUT={}", out.display())));
+    let make = || {
+        let o = ok(Command::new("make")
+            .arg("-C")
+            .arg(&samples)
+            .arg(format!("RTLINK={RTLINK}"))
+            .arg(format!("OUT={}", out.display())));
+        text(&o.stdout)
+    };
+    let first = make();
+    assert!(first.contains("build -MD"), "{first}");
+    // A second make has nothing to do; the depfiles name what each link read.
+    let second = make();
+    assert!(!second.contains(" build -MD") && !second.contains(" -c "), "{second}");
+    let dep = std::fs::read_to_string(out.join("hello.d")).unwrap();
+    assert!(dep.contains("hello.o") && dep.contains(RTLINK), "{dep}");
     let expect: [(&str, &[&str], i32, &str); 6] = [
         ("hello", &[], 0, "hello, world\n"),
         ("args", &["a", "b"], 2, "argv[1] = a\nargv[2] = b\n"),
