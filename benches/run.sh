@@ -58,11 +58,20 @@ for p in "${progs[@]}"; do
   for _ in 1 2 3 4 5; do /usr/bin/time -f %R "$bin" 2>&1 >/dev/null; done | sort -n | head -1 >"$out/$p.faults"
 done
 
-# rtlink build vs the bare ld call it makes, on the same inputs, one hyperfine run.
-"$rtlink" runtime -o "$out/runtime.o" --script "$out/rtlink.ld"
-ld_cmd="ld -static -nostdlib -m elf_x86_64 -z noexecstack --gc-sections -T $out/rtlink.ld -o $out/ld.out $out/runtime.o $out/hello.o"
-hyperfine -N --warmup 20 --runs 200 --output=null --export-json "$out/build.json" \
-  "$rtlink build $out/hello.o -o $out/built" "$ld_cmd" >/dev/null 2>&1 || fail "hyperfine (build) failed"
+# rtlink build vs the bare linker call it makes, for each linker: --save-temps records the
+# exact arguments (link.rsp), which the bare linker then reads. One hyperfine run per linker.
+for ld in bfd gold lld; do
+  "$rtlink" build "$out/hello.o" -o "$out/built-$ld" --ld "$ld" --save-temps "$out/temps-$ld"
+  hyperfine -N --warmup 20 --runs 200 --output=null --export-json "$out/build-$ld.json" \
+    "$rtlink build $out/hello.o -o $out/built-$ld --ld $ld" "ld.$ld @$out/temps-$ld/link.rsp" >/dev/null 2>&1 ||
+    fail "hyperfine (build, $ld) failed"
+done
+# A source straight in, against compiling it with cc -c and linking the object.
+cc $("$rtlink" cflags) -c samples/hello.c -o "$out/hello-cc.o"
+hyperfine -N --warmup 10 --runs 100 --output=null --export-json "$out/source.json" \
+  "$rtlink build samples/hello.c -o $out/from-source" \
+  "cc $("$rtlink" cflags) -c samples/hello.c -o $out/hello-cc.o" \
+  "$rtlink build $out/hello-cc.o -o $out/from-object" >/dev/null 2>&1 || fail "hyperfine (source) failed"
 
 # inspect on a large unstripped binary: the symbol listing against nm -n, the summary against
 # readelf -h -l -S plus nm -n (what a user would otherwise run), one hyperfine run.
@@ -93,10 +102,16 @@ for p in progs:
 print()
 print(f"floor: {floor * 1e6:.1f} µs mean over {runs[0]['times'].__len__()} runs, pinned to CPU 0 "
       "(absolute times vary by machine; compare the ratios)")
-b = json.load(open(f"{out}/build.json"))["results"]
 print()
-print(f"rtlink build hello.o: {b[0]['mean'] / b[1]['mean']:.2f}x the bare ld call it wraps "
-      f"({b[0]['mean'] * 1e3:.2f} ms vs {b[1]['mean'] * 1e3:.2f} ms, same inputs, same run)")
+print("| rtlink build hello.o | vs the bare linker call (same arguments) |")
+print("| --- | ---: |")
+for ld in ("bfd", "gold", "lld"):
+    b = json.load(open(f"{out}/build-{ld}.json"))["results"]
+    print(f"| --ld {ld} | {b[0]['mean'] / b[1]['mean']:.2f}x ({b[0]['mean'] * 1e3:.2f} ms vs {b[1]['mean'] * 1e3:.2f} ms) |")
+src = [r["mean"] for r in json.load(open(f"{out}/source.json"))["results"]]
+print()
+print(f"rtlink build hello.c: {src[0] / (src[1] + src[2]):.2f}x cc -c plus rtlink build of the object "
+      f"({src[0] * 1e3:.2f} ms vs {(src[1] + src[2]) * 1e3:.2f} ms)")
 i = [r["mean"] for r in json.load(open(f"{out}/inspect.json"))["results"]]
 size = os.path.getsize(f"{out}/big") / 1e6
 syms = int(open(f"{out}/big.syms").read())
