@@ -93,7 +93,11 @@ fn assemble(rt: &Path, out: &Path) -> Vec<PathBuf> {
         .host("x86_64-unknown-linux-gnu")
         .opt_level(2)
         .out_dir(out)
-        .flag(format!("-ffile-prefix-map={}=runtime-obj", rt.display()));
+        .flag(format!("-ffile-prefix-map={}=runtime-obj", rt.display()))
+        .define(
+            "RTLINK_VERSION",
+            format!("\"{}\"", env::var("CARGO_PKG_VERSION").expect("cargo sets it")).as_str(),
+        );
     for f in ["rt0_linux_amd64.S", "asm_amd64.S"] {
         build.file(rt.join("asm").join(f));
     }
@@ -102,32 +106,26 @@ fn assemble(rt: &Path, out: &Path) -> Vec<PathBuf> {
 
 /// Merges the Rust library and the assembled objects into one relocatable object.
 fn merge(lib: &Path, asm: &[PathBuf], out: &Path) {
+    // rustc's .comment goes: the runtime's identity is rtlink's to state (asm_amd64.S emits
+    // "rtlink VERSION" there, mergeable like a compiler's), so `readelf -p .comment` on any
+    // program shows which rtlink linked it.
+    let quiet = out.with_file_name("librtlink_runtime-nocomment.a");
+    run(Command::new("objcopy")
+        .arg("--remove-section=.comment")
+        .arg(lib)
+        .arg(&quiet));
     let mut ld = Command::new("ld");
     ld.args(["-r", "-m", "elf_x86_64", "--build-id=none", "-o"]).arg(out);
     for root in ROOTS {
         ld.arg("-u").arg(root);
     }
-    ld.args(asm).arg(lib);
+    ld.args(asm).arg(&quiet);
     run(&mut ld);
     // LTO brings in core's functions with their unwind tables even under
     // -Cforce-unwind-tables=no; with panic=abort nothing unwinds, and tracebacks use frame
-    // pointers, so the tables would only cost space in every program. rustc's .comment goes
-    // too: the runtime's identity is rtlink's to state, so `readelf -p .comment` on any
-    // program shows which rtlink linked it.
-    let comment = out.with_file_name("comment.txt");
-    std::fs::write(
-        &comment,
-        format!("rtlink {}\0", env::var("CARGO_PKG_VERSION").expect("cargo sets it")),
-    )
-    .expect("write comment");
+    // pointers, so the tables would only cost space in every program.
     run(Command::new("objcopy")
-        .args([
-            "--remove-section=.eh_frame",
-            "--remove-section=.rela.eh_frame",
-            "--remove-section=.comment",
-        ])
-        .arg(format!("--add-section=.comment={}", comment.display()))
-        .arg("--set-section-flags=.comment=readonly")
+        .args(["--remove-section=.eh_frame", "--remove-section=.rela.eh_frame"])
         .arg(out));
 }
 

@@ -211,7 +211,7 @@ fn the_runtime_object_only_needs_main_and_links_with_plain_ld() {
         .contains("void rt_go(void (*fn)(void *), void *arg);"));
     let exe = d.join("by_hand");
     ok(Command::new("ld")
-        .args(["-static", "-nostdlib", "-z", "noexecstack", "-T"])
+        .args(["-static", "-nostdlib", "-z", "noexecstack", "-z", "norelro", "-T"])
         .arg(&script)
         .arg("-o")
         .arg(&exe)

@@ -17,6 +17,9 @@ use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, Sy
 use super::{output, BuildArgs};
 use crate::{cache, embedded};
 
+/// The entry symbol (the script's ENTRY).
+const ENTRY: &str = "_rt0_amd64_linux";
+
 /// x86-64 microarchitecture levels (psABI v1..v4, Go's GOAMD64).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
 pub enum Level {
@@ -60,13 +63,26 @@ pub fn link(args: &BuildArgs, inputs: &[OsString], output_path: &Path) -> Result
         }
     };
     let ld = linker_command(&args.ld);
-    if Path::new(ld).file_name().is_some_and(|n| n == "mold") {
-        bail!("mold does not read linker scripts, which rtlink's layout needs; choose --ld bfd, gold or lld");
-    }
-    let out = output::Pending::new(output_path)?;
+    let out = output::Pending::program(output_path)?;
     let mut cmd = Command::new(ld);
-    cmd.args(["-static", "-nostdlib", "-m", "elf_x86_64", "-z", "noexecstack", "-T"])
-        .arg(&script);
+    // No RELRO: nothing applies it in a static program, and lld's RELRO split put .bss in a
+    // PT_LOAD of its own sharing a page with the arrays, which the kernel then mapped as zeros.
+    cmd.args([
+        "-static",
+        "-nostdlib",
+        "-m",
+        "elf_x86_64",
+        "-z",
+        "noexecstack",
+        "-z",
+        "norelro",
+    ]);
+    if Path::new(ld).file_name().is_some_and(|n| n == "mold") {
+        // mold reads no SECTIONS; these give it what the script says (see the script's notes).
+        cmd.args(["-e", ENTRY, "--image-base=0x400000"]);
+    } else {
+        cmd.arg("-T").arg(&script);
+    }
     if !args.no_gc_sections {
         cmd.arg("--gc-sections");
     }

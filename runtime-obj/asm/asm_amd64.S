@@ -8,7 +8,7 @@
  *   control bits and the x87 control word. Everything else is caller-saved, so a switch that
  *   happens at a call boundary needs nothing more.
  * - runtime_sigreturn: the signal restorer; rt_printf: the variadic entry of the printf family.
- * - mainPC and the init/fini array markers.
+ * - mainPC, the init/fini array markers and the .comment naming rtlink.
  *
  * The struct offsets below must match runtime2.rs; runtime_asm_offsets publishes them and
  * runtime_check compares each with the Rust layout at start-up, so a mismatch is a throw, not a
@@ -191,9 +191,14 @@ runtime_goamd64:
 	.size runtime_goamd64, 1
 
 /*
- * Markers around the init/fini arrays. The linker script puts each .begin section before and
- * each .end section after the arrays' input sections, so the runtime finds the arrays without
- * any symbol the linker has to provide.
+ * Markers around the init/fini arrays, so the runtime finds the arrays without any symbol the
+ * linker has to provide. Their section names place them with or without a linker script:
+ * - preinit: the begin marker is a `.preinit_array` of the first input (the runtime object),
+ *   so it comes before every other file's; mold keeps `.preinit_array.rtlink_end` as its own
+ *   output section, which it orders by name right after `.preinit_array`.
+ * - init/fini: mold sorts an array's input sections by the number after the last dot (none is
+ *   65536, compilers emit 0..65535), so priority 0 begins and 100000 ends; the linker script
+ *   names both markers explicitly and sorts only suffixes that start with a digit between them.
  */
 	.macro MARK sect, type, sym
 	.section \sect,"aw",\type
@@ -204,11 +209,16 @@ runtime_goamd64:
 	.size \sym, 0
 	.endm
 
-	MARK .rtlink.preinit_array.begin, @preinit_array, runtime_preinit_array_start
-	MARK .rtlink.preinit_array.end, @preinit_array, runtime_preinit_array_end
-	MARK .rtlink.init_array.begin, @init_array, runtime_init_array_start
-	MARK .rtlink.init_array.end, @init_array, runtime_init_array_end
-	MARK .rtlink.fini_array.begin, @fini_array, runtime_fini_array_start
-	MARK .rtlink.fini_array.end, @fini_array, runtime_fini_array_end
+	MARK .preinit_array, @preinit_array, runtime_preinit_array_start
+	MARK .preinit_array.rtlink_end, @preinit_array, runtime_preinit_array_end
+	MARK .init_array.rtlink_begin.0, @init_array, runtime_init_array_start
+	MARK .init_array.rtlink_end.100000, @init_array, runtime_init_array_end
+	MARK .fini_array.rtlink_begin.0, @fini_array, runtime_fini_array_start
+	MARK .fini_array.rtlink_end.100000, @fini_array, runtime_fini_array_end
+
+/* The program's .comment names the rtlink that linked it (RTLINK_VERSION: the build script). */
+	.section .comment,"MS",@progbits,1
+	.ascii "rtlink "
+	.asciz RTLINK_VERSION
 
 	.section .note.GNU-stack,"",@progbits
