@@ -60,10 +60,12 @@ done
 
 # rtlink build vs the bare linker call it makes, for each linker: --save-temps records the
 # exact arguments (link.rsp), which the bare linker then reads. One hyperfine run per linker.
-for ld in bfd gold lld; do
+for ld in bfd gold lld mold; do
+  bare=ld.$ld
+  [ "$ld" = mold ] && bare=mold
   "$rtlink" build "$out/hello.o" -o "$out/built-$ld" --ld "$ld" --save-temps "$out/temps-$ld"
   hyperfine -N --warmup 20 --runs 200 --output=null --export-json "$out/build-$ld.json" \
-    "$rtlink build $out/hello.o -o $out/built-$ld --ld $ld" "ld.$ld @$out/temps-$ld/link.rsp" >/dev/null 2>&1 ||
+    "$rtlink build $out/hello.o -o $out/built-$ld --ld $ld" "$bare @$out/temps-$ld/link.rsp" >/dev/null 2>&1 ||
     fail "hyperfine (build, $ld) failed"
 done
 # A source straight in, against compiling it with cc -c and linking the object.
@@ -105,7 +107,7 @@ print(f"floor: {floor * 1e6:.1f} µs mean over {runs[0]['times'].__len__()} runs
 print()
 print("| rtlink build hello.o | vs the bare linker call (same arguments) |")
 print("| --- | ---: |")
-for ld in ("bfd", "gold", "lld"):
+for ld in ("bfd", "gold", "lld", "mold"):
     b = json.load(open(f"{out}/build-{ld}.json"))["results"]
     print(f"| --ld {ld} | {b[0]['mean'] / b[1]['mean']:.2f}x ({b[0]['mean'] * 1e3:.2f} ms vs {b[1]['mean'] * 1e3:.2f} ms) |")
 src = [r["mean"] for r in json.load(open(f"{out}/source.json"))["results"]]

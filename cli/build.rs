@@ -95,8 +95,8 @@ fn assemble(rt: &Path, out: &Path) -> Vec<PathBuf> {
         .out_dir(out)
         .flag(format!("-ffile-prefix-map={}=runtime-obj", rt.display()))
         .define(
-            "RTLINK_VERSION",
-            format!("\"{}\"", env::var("CARGO_PKG_VERSION").expect("cargo sets it")).as_str(),
+            "RTLINK_IDENT",
+            format!("\"rtlink {}\"", env::var("CARGO_PKG_VERSION").expect("cargo sets it")).as_str(),
         );
     for f in ["rt0_linux_amd64.S", "asm_amd64.S"] {
         build.file(rt.join("asm").join(f));

@@ -67,8 +67,17 @@ enum Cmd {
     LinkerScript(OutputArg),
     /// Print a shell completion script: rtlink completions bash > /etc/bash_completion.d/rtlink
     Completions(CompletionsArg),
+    /// Write the man pages (rtlink.1 and one per command, rtlink-build.1, ...) into DIR.
+    Man(ManArg),
     /// Print rtlink's version and the hash of the runtime it embeds.
     Version,
+}
+
+#[derive(clap::Args)]
+struct ManArg {
+    /// The directory to write them into (created if missing).
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -121,6 +130,7 @@ fn main() -> ExitCode {
             clap_complete::generate(args.shell, &mut Cli::command(), "rtlink", &mut std::io::stdout());
             Ok(())
         }
+        Cmd::Man(args) => write_man_pages(&args.dir),
         Cmd::Version => {
             println!(
                 "rtlink {} (runtime {})",
@@ -174,6 +184,23 @@ fn write_runtime(args: &RuntimeArgs) -> anyhow::Result<()> {
     }
     if let Some(header) = &args.header {
         link::output::write_atomically(header, embedded::HEADER.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Renders the man page of rtlink and of each visible command, each written atomically.
+fn write_man_pages(dir: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let mut root = Cli::command().disable_help_subcommand(true);
+    root.build();
+    let mut pending = vec![root];
+    while let Some(cmd) = pending.pop() {
+        pending.extend(cmd.get_subcommands().filter(|c| !c.is_hide_set()).cloned());
+        let man = clap_mangen::Man::new(cmd).manual("rtlink manual");
+        let mut page = Vec::new();
+        man.render(&mut page).context("cannot render a man page")?;
+        link::output::write_atomically(&dir.join(man.get_filename()), &page)?;
     }
     Ok(())
 }

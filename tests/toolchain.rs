@@ -482,3 +482,64 @@ fn save_temps_and_color() {
         "not a terminal: no colour"
     );
 }
+
+/// `make install` (the repository's Makefile) installs the binary, a man page per command and
+/// the shell completions under DESTDIR/PREFIX; `make uninstall` takes them away again.
+#[test]
+fn make_install_puts_binary_man_pages_and_completions_in_place() {
+    let dir = tempdir();
+    let stage = dir.path();
+    let make = |target: &str| {
+        ok(Command::new("make")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["-s", target, "PREFIX=/usr", "PROFILE=dev"])
+            .arg(format!("DESTDIR={}", stage.display())))
+    };
+    make("install");
+    let usr = stage.join("usr");
+    let installed = text(&ok(Command::new(usr.join("bin/rtlink")).arg("version")).stdout);
+    assert!(installed.starts_with("rtlink "), "{installed}");
+    for page in [
+        "rtlink",
+        "rtlink-build",
+        "rtlink-inspect",
+        "rtlink-runtime",
+        "rtlink-man",
+    ] {
+        let man = std::fs::read_to_string(usr.join(format!("share/man/man1/{page}.1"))).unwrap();
+        assert!(
+            man.contains(&format!(".TH {page} 1")),
+            "{page}: {}",
+            &man[..200.min(man.len())]
+        );
+    }
+    let build = std::fs::read_to_string(usr.join("share/man/man1/rtlink-build.1")).unwrap();
+    assert!(
+        build.contains("\\-\\-save\\-temps") && build.contains("mold"),
+        "{build}"
+    );
+    for (file, marker) in [
+        ("share/bash-completion/completions/rtlink", "complete -F"),
+        ("share/zsh/site-functions/_rtlink", "#compdef rtlink"),
+        ("share/fish/vendor_completions.d/rtlink.fish", "complete -c rtlink"),
+    ] {
+        let script = std::fs::read_to_string(usr.join(file)).unwrap();
+        assert!(script.contains(marker), "{file}");
+    }
+    make("uninstall");
+    let left: Vec<_> = walk(stage);
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// Every regular file under `dir`.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+        if e.file_type().unwrap().is_dir() {
+            files.extend(walk(&e.path()));
+        } else {
+            files.push(e.path());
+        }
+    }
+    files
+}

@@ -47,7 +47,7 @@ pub struct BuildArgs {
     /// without it.
     #[arg(long, value_enum, default_value_t = Level::V1)]
     pub amd64: Level,
-    /// The linker: bfd, gold, lld, or a command name or path (GNU ld by default).
+    /// The linker: bfd, gold, lld, mold, or a command name or path (GNU ld by default).
     #[arg(long, env = "RTLINK_LD", default_value = "ld", value_name = "LINKER")]
     pub ld: String,
     /// Leave out all symbols from the output (ld -s).

@@ -216,9 +216,7 @@ runtime_goamd64:
 	MARK .fini_array.rtlink_begin.0, @fini_array, runtime_fini_array_start
 	MARK .fini_array.rtlink_end.100000, @fini_array, runtime_fini_array_end
 
-/* The program's .comment names the rtlink that linked it (RTLINK_VERSION: the build script). */
-	.section .comment,"MS",@progbits,1
-	.ascii "rtlink "
-	.asciz RTLINK_VERSION
+/* The program's .comment names the rtlink that linked it (RTLINK_IDENT: the build script). */
+	.ident RTLINK_IDENT
 
 	.section .note.GNU-stack,"",@progbits
