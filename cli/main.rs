@@ -3,10 +3,17 @@
 //! The front end only parses arguments and reports errors: every failure comes back as an
 //! `anyhow::Error`, is printed once as `rtlink: <message>` and exits with status 1. Nothing
 //! here panics on user input.
+//!
+//! `main` is the C entry point (`no_main`): std's start-up wrapper would read /proc/self/maps
+//! for the main thread's stack guard, install signal handlers and poll fds 0-2 on every run,
+//! a tenth of a `rtlink build` that spends most of its time in the linker. What of it rtlink
+//! relies on is done here: SIGPIPE ignored (a closed pipe is an EPIPE that inspect ends
+//! quietly on) and stdout flushed before returning. glibc hands std argv through
+//! `.init_array`, so `std::env::args_os` works as usual.
+#![no_main]
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use rtlink::{cflags, embedded, inspect, link};
@@ -107,12 +114,26 @@ struct RuntimeArgs {
     header: Option<PathBuf>,
 }
 
-fn main() -> ExitCode {
+#[no_mangle]
+extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
+    // SAFETY: no other thread exists yet, and SIG_IGN installs no handler code.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    let code = run();
+    match std::io::Write::flush(&mut std::io::stdout()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("rtlink: cannot write the output: {e}");
+            1
+        }
+        _ => code,
+    }
+}
+
+fn run() -> i32 {
     let (argv, line) = match split_build_line() {
         Ok(split) => split,
         Err(e) => {
             eprintln!("rtlink: {e:#}");
-            return ExitCode::FAILURE;
+            return 1;
         }
     };
     let mut cli = Cli::parse_from(argv);
@@ -141,10 +162,10 @@ fn main() -> ExitCode {
         }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("{}", paint(&format!("rtlink: {e:#}"), color));
-            ExitCode::FAILURE
+            1
         }
     }
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
+use tempfile::TempDir;
 
 use super::BuildArgs;
 use crate::cflags;
@@ -33,18 +34,29 @@ fn lang(path: &Path) -> Option<Lang> {
 }
 
 /// `files` with every source replaced by the object compiled from it in `work`.
-pub fn sources(args: &BuildArgs, files: &[PathBuf], work: &Path) -> Result<Vec<PathBuf>> {
-    (files.iter().enumerate())
+/// Compiles the sources among `files` in a private temporary directory, made only when there
+/// is one to compile; returns what to link in their place and the directory, which must
+/// outlive the link.
+pub fn sources(args: &BuildArgs, files: &[PathBuf]) -> Result<(Vec<PathBuf>, Option<TempDir>)> {
+    if files.iter().all(|f| lang(f).is_none()) {
+        return Ok((files.to_vec(), None));
+    }
+    let work = tempfile::Builder::new()
+        .prefix("rtlink-cc-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let objects = (files.iter().enumerate())
         .map(|(i, input)| match lang(input) {
             Some(l) => {
                 let stem = input.file_stem().unwrap_or_default().to_string_lossy();
-                let obj = work.join(format!("{i}-{stem}.o"));
+                let obj = work.path().join(format!("{i}-{stem}.o"));
                 compile(args, l, input, &obj)?;
                 Ok(obj)
             }
             None => Ok(input.clone()),
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok((objects, Some(work)))
 }
 
 /// `-c`: each source to `NAME.o` in the current directory (or `-o FILE` for a single one).

@@ -21,7 +21,7 @@ mod resolve;
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 pub use driver::Level;
 
@@ -89,17 +89,13 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     if args.compile_only {
         return compile::objects_only(args);
     }
-    let work = tempfile::Builder::new()
-        .prefix("rtlink-cc-")
-        .tempdir()
-        .context("cannot create a temporary directory")?;
     let Some(output) = &args.output else {
         bail!("no output: give the executable's name with -o FILE");
     };
     let mut line = args.line.clone();
     line.resolve_libs()?;
     let given = line.files();
-    let inputs = compile::sources(args, &given, work.path())?;
+    let (inputs, _objects) = compile::sources(args, &given)?;
     check::inputs(&inputs)?;
     resolve::check(&inputs, &given)?;
     driver::link(args, &line.linker_args(&inputs), output)?;
