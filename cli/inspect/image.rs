@@ -137,7 +137,7 @@ pub fn read(path: &Path) -> Result<FileBytes> {
 /// bytes that are not UTF-8 give `<non-UTF-8 name>`.
 pub fn cstr(table: &[u8], off: usize) -> Option<&str> {
     let rest = table.get(off..)?;
-    let s = &rest[..rest.iter().position(|&b| b == 0).unwrap_or(rest.len())];
+    let s = std::ffi::CStr::from_bytes_until_nul(rest).map_or(rest, |c| c.to_bytes());
     Some(std::str::from_utf8(s).unwrap_or("<non-UTF-8 name>"))
 }
 

@@ -54,6 +54,10 @@ pub fn table<'a>(img: &Image<'a>, debug: bool) -> Vec<Symbol<'a>> {
     let Some(table) = &img.symtab else {
         return Vec::new();
     };
+    // Each section's letter once, not once per symbol.
+    let sections: Vec<char> = (img.shdrs.iter().enumerate())
+        .map(|(i, sh)| section_letter(img.section_name(i), sh.sh_type, sh.sh_flags))
+        .collect();
     table
         .syms
         .iter()
@@ -71,7 +75,7 @@ pub fn table<'a>(img: &Image<'a>, debug: bool) -> Vec<Symbol<'a>> {
                     s.st_value
                 },
                 size: s.st_size,
-                letter: letter(img, s),
+                letter: letter(&sections, s),
                 kind: s.st_type(),
                 bind: s.st_bind(),
                 shndx: s.st_shndx,
@@ -81,10 +85,12 @@ pub fn table<'a>(img: &Image<'a>, debug: bool) -> Vec<Symbol<'a>> {
         .collect()
 }
 
-/// The symbols `nm -n` lists, in its order.
+/// The symbols `nm -n` lists, in its order, except that symbols with the same name and address
+/// may come in any order among themselves (an unstable sort is faster, and the summary that
+/// uses this prints only names and addresses).
 pub fn sorted<'a>(img: &Image<'a>) -> Vec<Symbol<'a>> {
     let mut syms = table(img, false);
-    syms.sort_by(by_address);
+    syms.sort_unstable_by(by_address);
     syms
 }
 
@@ -103,8 +109,9 @@ pub fn by_address(a: &Symbol, b: &Symbol) -> Ordering {
     }
 }
 
-/// BFD's `bfd_decode_symclass` over the flags ELF symbols are given when BFD reads them.
-fn letter(img: &Image, s: &Sym) -> char {
+/// BFD's `bfd_decode_symclass` over the flags ELF symbols are given when BFD reads them;
+/// `sections` holds each section's `section_letter`.
+fn letter(sections: &[char], s: &Sym) -> char {
     let bind = s.st_bind();
     let kind = s.st_type();
     let weak = bind == sym::STB_WEAK;
@@ -128,8 +135,8 @@ fn letter(img: &Image, s: &Sym) -> char {
     let c = if s.st_shndx == SHN_ABS {
         'a'
     } else {
-        match img.shdrs.get(s.st_shndx) {
-            Some(sh) => section_letter(img.section_name(s.st_shndx), sh.sh_type, sh.sh_flags),
+        match sections.get(s.st_shndx) {
+            Some(&c) => c,
             None => return '?',
         }
     };
