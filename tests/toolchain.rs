@@ -543,3 +543,34 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// The same command in two checkouts at different paths gives byte-identical programs with
+/// every linker: no timestamps, and no path of rtlink's temporary files in the output (the
+/// sources are compiled with debug info, their own directory mapped away as a reproducible
+/// build does).
+#[test]
+fn the_same_build_in_another_directory_gives_the_same_bytes() {
+    let dir = tempdir();
+    for ld in ["bfd", "gold", "lld", "mold"] {
+        let programs: Vec<Vec<u8>> = ["one", "second/checkout"]
+            .iter()
+            .map(|sub| {
+                let d = dir.path().join(sub).join(ld);
+                std::fs::create_dir_all(&d).unwrap();
+                std::fs::copy(hello_src(), d.join("hello.c")).unwrap();
+                ok(rtlink()
+                    .current_dir(&d)
+                    .env("CFLAGS", format!("-g -ffile-prefix-map={}=.", d.display()))
+                    .args(["build", "hello.c", "-o", "app", "--ld", ld]));
+                assert_eq!(output(&mut run(&d.join("app"))).1, "hello, world\n");
+                std::fs::read(d.join("app")).unwrap()
+            })
+            .collect();
+        assert!(programs[0] == programs[1], "{ld}: the two builds differ");
+        let bytes = &programs[0];
+        assert!(
+            !bytes.windows(10).any(|w| w == b"rtlink-cc-") && !bytes.windows(5).any(|w| w == b"/tmp/"),
+            "{ld}: a temporary path is in the program"
+        );
+    }
+}
