@@ -1,25 +1,33 @@
-/* goroutines.c: goroutines on m0. rt_go puts the new goroutine in the P's runnext slot, so
- * the newest runs first; rt_gosched sends the caller to the back of the queue. */
+/* goroutines.c: goroutines on every P. Four workers each add up a share of 1..N in parallel (an
+ * idle P's thread takes a new goroutine as soon as it exists); a mutex guards the total and a
+ * wait group lets main wait for all of them. */
 #include <rtlink.h>
 
-static int done;
+#define N 10000000L
+#define WORKERS 4
+
+static rt_mutex mu;
+static rt_waitgroup wg;
+static long total;
 
 static void worker(void *arg)
 {
-    long id = (long)arg;
-    for (int step = 0; step < 3; step++) {
-        rt_printf("worker %ld (goroutine %ld) step %d\n", id, (long)rt_goid(), step);
-        rt_gosched();
-    }
-    done++;
+    long first = (long)arg, sum = 0;
+    for (long i = first; i <= N; i += WORKERS)
+        sum += i;
+    rt_mutex_lock(&mu);
+    total += sum;
+    rt_mutex_unlock(&mu);
+    rt_waitgroup_done(&wg);
 }
 
 int main(void)
 {
-    for (long i = 1; i <= 3; i++)
-        rt_go(worker, (void *)i);
-    while (done < 3)
-        rt_gosched();
-    rt_printf("all %d workers finished; main is goroutine %ld\n", done, (long)rt_goid());
-    return 0;
+    rt_waitgroup_add(&wg, WORKERS);
+    for (long w = 1; w <= WORKERS; w++)
+        rt_go(worker, (void *)w);
+    rt_waitgroup_wait(&wg);
+    rt_printf("%d workers summed 1..%ld = %ld on %d Ps; main is goroutine %ld\n", WORKERS, N, total,
+              rt_gomaxprocs(), (long)rt_goid());
+    return total == N * (N + 1) / 2 ? 0 : 1;
 }

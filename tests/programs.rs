@@ -57,7 +57,7 @@ fn exit_status_is_mains_return_value() {
 fn thread_locals_hold_their_initial_values() {
     let dir = tempdir();
     let exe = build_program(dir.path(), "tls.c", &[]);
-    let (code, out, err) = output(&mut run(&exe));
+    let (code, out, err) = output(run(&exe).env("GOMAXPROCS", "1"));
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         out,
@@ -110,10 +110,10 @@ fn sse_spills_need_and_get_aligned_stacks() {
 }
 
 #[test]
-fn goroutines_are_scheduled_in_go_order_and_recycled() {
+fn goroutines_on_one_p_are_scheduled_in_go_order_and_recycled() {
     let dir = tempdir();
     let exe = build_program(dir.path(), "goroutines.c", &[]);
-    let (code, out, err) = output(&mut run(&exe));
+    let (code, out, err) = output(run(&exe).env("GOMAXPROCS", "1"));
     assert_eq!(code, 0, "{err}");
     // The newest goroutine sits in runnext; rt_gosched requeues behind the others.
     assert_eq!(out.lines().next(), Some("order=cabcab"));

@@ -7,6 +7,7 @@
  *   exactly the System V callee-saved state: rsp, the resume pc, rbp, rbx, r12-r15, the MXCSR
  *   control bits and the x87 control word. Everything else is caller-saved, so a switch that
  *   happens at a call boundary needs nothing more.
+ * - runtime_clone: a new thread for an M, starting in runtime_mstart_m on the M's g0 stack.
  * - runtime_sigreturn: the signal restorer; rt_printf: the variadic entry of the printf family.
  * - mainPC, the init/fini array markers and the .comment naming rtlink.
  *
@@ -30,6 +31,7 @@
 #define BUF_MXCSR	64
 #define BUF_FCW		68
 #define M_G0		0
+#define M_PROCID	40
 
 /* runtime_rt0_go(argc %rdi, argv %rsi): never returns. */
 	.section .text.runtime_rt0_go,"ax",@progbits
@@ -122,6 +124,37 @@ runtime_goexit:
 	ud2
 	.size runtime_goexit, .-runtime_goexit
 
+/*
+ * runtime_clone(flags, stk, mp, g0, tls): clone(2) a thread of this process and return its id
+ * (or -errno) in the parent. The child starts on stk (16-byte aligned) with %fs = tls
+ * (CLONE_SETTLS), makes g0 its current g and calls runtime_mstart_m(mp), which never returns.
+ * mp->procid receives the thread id (CLONE_PARENT_SETTID) and is zeroed when the thread ends
+ * (CLONE_CHILD_CLEARTID).
+ */
+	.section .text.runtime_clone,"ax",@progbits
+	.globl runtime_clone
+	.type runtime_clone,@function
+runtime_clone:
+	pushq	%r12
+	pushq	%r13
+	movq	%rdx, %r12		/* mp: callee-saved, so the child has it too */
+	movq	%rcx, %r13		/* g0 */
+	leaq	M_PROCID(%rdx), %rdx	/* parent_tid */
+	movq	%rdx, %r10		/* child_tid: the same word */
+	movl	$56, %eax		/* clone; flags in %rdi, stk in %rsi, tls in %r8 */
+	syscall
+	testq	%rax, %rax
+	jz	1f
+	popq	%r13			/* the parent (or an error) */
+	popq	%r12
+	ret
+1:	xorl	%ebp, %ebp		/* the child, on stk: a fresh frame chain */
+	movq	%r13, %fs:TLS_G
+	movq	%r12, %rdi
+	call	runtime_mstart_m
+	ud2
+	.size runtime_clone, .-runtime_clone
+
 /* runtime_sigreturn: sa_restorer for every handler the runtime installs. */
 	.section .text.runtime_sigreturn,"ax",@progbits
 	.globl runtime_sigreturn
@@ -167,7 +200,7 @@ rt_printf:
 	.type runtime_asm_offsets,@object
 runtime_asm_offsets:
 	.byte TLS_G, G_STACK_LO, G_STACK_HI, G_M, G_SCHED, BUF_SP, BUF_PC, BUF_BP, BUF_RBX
-	.byte BUF_R12, BUF_R13, BUF_R14, BUF_R15, BUF_MXCSR, BUF_FCW, M_G0
+	.byte BUF_R12, BUF_R13, BUF_R14, BUF_R15, BUF_MXCSR, BUF_FCW, M_G0, M_PROCID
 	.size runtime_asm_offsets, .-runtime_asm_offsets
 
 /* mainPC: read-only, holds the address the first goroutine starts at (Go: runtime·mainPC). */

@@ -7,9 +7,15 @@
  * libc: this header is what the runtime offers. Compile with the flags `rtlink cflags` prints
  * (freestanding, frame pointers kept for crash reports).
  *
- * Goroutines on this version of the runtime run cooperatively on one thread: a goroutine runs
- * until it returns or calls rt_gosched(). main returning ends the process whether or not other
- * goroutines have finished.
+ * Goroutines run on GOMAXPROCS processors (Ps), each served by an OS thread (an M) that the
+ * runtime starts when there is work for an idle P, so goroutines run in parallel: share data
+ * with the synchronisation below (or atomics). On its P a goroutine runs until it returns,
+ * yields (rt_gosched), or blocks (rt_waitgroup_wait, rt_mutex_lock), which parks the goroutine,
+ * not the thread; there is no preemption yet, so a goroutine that spins forever keeps its P.
+ * With GOMAXPROCS=1 everything runs on one thread, cooperatively. main returning ends the
+ * process whether or not other goroutines have finished. If every goroutine is blocked and no
+ * thread can make progress, the program stops with
+ * "fatal error: all goroutines are asleep - deadlock!" (exit 2), as Go does.
  *
  * Thread safety: every function here may be called from any goroutine.
  */
@@ -71,7 +77,8 @@ int64_t rt_nanotime(void);
 /* ---- goroutines ---- */
 
 /* Starts a goroutine that runs fn(arg) on a stack of its own (256 KiB, with a guard page
- * below it). It becomes the next goroutine to run when the caller yields. */
+ * below it). It is the next goroutine this P runs when the caller yields or blocks, unless an
+ * idle P's thread takes it first. */
 void rt_go(void (*fn)(void *), void *arg);
 
 /* Yields: the calling goroutine goes behind every other runnable goroutine. */
@@ -79,6 +86,28 @@ void rt_gosched(void);
 
 /* The calling goroutine's id; the goroutine running main is 1. */
 int64_t rt_goid(void);
+
+/* ---- synchronisation (blocking parks the goroutine, never the thread) ---- */
+
+/* A wait group (Go's sync.WaitGroup). Zero-initialised storage is ready to use; do not copy
+ * one that is in use. */
+typedef struct rt_waitgroup { uint64_t _state[4]; } rt_waitgroup;
+
+/* Adds delta (may be negative) to the counter; when it reaches zero every goroutine blocked in
+ * rt_waitgroup_wait resumes. A negative counter is a fatal error. */
+void rt_waitgroup_add(rt_waitgroup *wg, int64_t delta);
+/* rt_waitgroup_add(wg, -1). */
+void rt_waitgroup_done(rt_waitgroup *wg);
+/* Blocks until the counter is zero (returns at once if it is). */
+void rt_waitgroup_wait(rt_waitgroup *wg);
+
+/* A mutual-exclusion lock for goroutines (Go's sync.Mutex). Zero-initialised storage is an
+ * unlocked mutex. Waiters are served in order: unlock hands the mutex to the longest waiter. */
+typedef struct rt_mutex { uint64_t _state[4]; } rt_mutex;
+
+void rt_mutex_lock(rt_mutex *m);
+/* Unlocking a mutex that is not locked is a fatal error. */
+void rt_mutex_unlock(rt_mutex *m);
 
 /* The runtime also defines memcpy, memmove, memset, memcmp, bcmp, strlen and
  * __stack_chk_fail, which compilers may call on their own. */

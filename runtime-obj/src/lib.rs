@@ -36,6 +36,8 @@ pub mod vdso;
 #[cfg(not(test))]
 mod proc;
 #[cfg(not(test))]
+mod proc_m;
+#[cfg(not(test))]
 mod rt0;
 #[cfg(not(test))]
 mod signal;
@@ -43,6 +45,8 @@ mod signal;
 mod stack;
 #[cfg(not(test))]
 mod symtab;
+#[cfg(not(test))]
+mod sync;
 
 #[cfg(not(test))]
 #[panic_handler]

@@ -1,8 +1,13 @@
-//! A futex-based mutex for runtime-internal locks (Go: lock_futex.go).
+//! Futex-based runtime locks and notes (Go: lock_futex.go).
 //!
-//! States: 0 unlocked, 1 locked, 2 locked with possible sleepers. `lock` spins briefly, then
-//! marks the word 2 and sleeps in FUTEX_WAIT; `unlock` wakes one sleeper only if the word was 2,
-//! so an uncontended lock/unlock pair is two atomic instructions and no system call.
+//! `Mutex` states: 0 unlocked, 1 locked, 2 locked with possible sleepers. `lock` spins briefly,
+//! then marks the word 2 and sleeps in FUTEX_WAIT; `unlock` wakes one sleeper only if the word
+//! was 2, so an uncontended lock/unlock pair is two atomic instructions and no system call.
+//!
+//! `Note` is a one-shot wakeup for exactly one sleeper and one waker (an idle M parks on its
+//! own note): `wakeup` sets the word before waking, and `sleep` re-checks the word after every
+//! return from FUTEX_WAIT, so a wakeup that comes before the sleep is never lost. `clear`
+//! re-arms it; only the sleeper clears, and only once it has been woken.
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::sys_linux;
@@ -11,6 +16,7 @@ const FUTEX_WAIT_PRIVATE: usize = 128;
 const FUTEX_WAKE_PRIVATE: usize = 129;
 const SYS_FUTEX: usize = 202;
 
+#[repr(transparent)]
 pub struct Mutex {
     key: AtomicU32,
 }
@@ -62,6 +68,47 @@ impl Mutex {
     }
 }
 
+/// A one-shot wakeup (Go: note).
+#[repr(transparent)]
+pub struct Note {
+    key: AtomicU32,
+}
+
+impl Default for Note {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Note {
+    pub const fn new() -> Note {
+        Note { key: AtomicU32::new(0) }
+    }
+
+    pub fn clear(&self) {
+        self.key.store(0, Ordering::Relaxed);
+    }
+
+    pub fn wakeup(&self) {
+        if self.key.swap(1, Ordering::Release) != 0 {
+            crate::print::throw("notewakeup - double wakeup");
+        }
+        // SAFETY: the futex word is a live AtomicU32 owned by self.
+        unsafe {
+            sys_linux::syscall4(SYS_FUTEX, self.key.as_ptr() as usize, FUTEX_WAKE_PRIVATE, 1, 0);
+        }
+    }
+
+    pub fn sleep(&self) {
+        while self.key.load(Ordering::Acquire) == 0 {
+            // SAFETY: as in wakeup; FUTEX_WAIT returns at once if the word is no longer 0.
+            unsafe {
+                sys_linux::syscall4(SYS_FUTEX, self.key.as_ptr() as usize, FUTEX_WAIT_PRIVATE, 0, 0);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +136,24 @@ mod tests {
         // SAFETY: M is held.
         assert_eq!(unsafe { N }, 40_000);
         M.unlock();
+    }
+
+    #[test]
+    fn a_note_wakes_its_sleeper_whichever_comes_first() {
+        for early in [false, true] {
+            static N: Note = Note::new();
+            N.clear();
+            if early {
+                N.wakeup();
+            }
+            let waker = std::thread::spawn(move || {
+                if !early {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    N.wakeup();
+                }
+            });
+            N.sleep();
+            waker.join().unwrap();
+        }
     }
 }

@@ -2,19 +2,26 @@
 //! mstart, schedule, goexit, and runtime_main, which runs the program.
 //!
 //! Invariants:
-//! - Everything runs on m0 for now; a G runs until it returns or calls `rt_gosched`
-//!   (cooperative). Scheduling decisions go through the same per-P and global run queues the
-//!   multi-M scheduler will use.
+//! - GOMAXPROCS Ps, each run by at most one M (thread) at a time; Ms are started when work
+//!   appears and an idle P exists (proc_m.rs). On a P, a G runs until it returns, yields
+//!   (`rt_gosched`) or blocks (`gopark`): there is no preemption yet.
 //! - `schedule` runs on g0's stack and never returns: it picks a G and `gogo`s into it.
-//!   `mcall` is the only way from a G back to g0, and it saves the G's context first.
+//!   `mcall` is the only way from a G back to g0, and it saves the G's context first, so once
+//!   on g0 the G may be queued (and run by another M) at once.
+//! - A P's local run queue is written only by the M holding the P; other Ms only steal from it.
+//!   The global queue has its own lock; the free G list, goid counter and idle lists are under
+//!   `Sched.lock`. Lock order: a user sync object's lock, then `Sched.lock`, then the global
+//!   queue's; nothing is held across a context switch except what `gopark` hands to `park_m`.
 //! - A dead G keeps its default-size stack on the free list for the next `rt_go`.
-//! - The first goroutine starts at `*mainPC` (runtime_main), never at `main`.
+//! - The first goroutine starts at `*mainPC` (runtime_main), never at `main`; new work wakes
+//!   idle Ps only once `runtime_main` runs (so the bootstrap starts no thread).
 use core::arch::asm;
 use core::ptr::null_mut;
-use core::sync::atomic::Ordering::Relaxed;
+use core::sync::atomic::Ordering::{Relaxed, Release};
 
 use crate::os_linux::{ncpu, OS};
 use crate::print::{throw, Buf};
+use crate::proc_m::{enable_ms, getm, mcommoninit, resetspinning, sched, steal_or_stop, wakep};
 use crate::runtime1::{cstr_bytes, parse_procs, ARGS, DEBUG, ENV};
 use crate::runtime2::*;
 use crate::stack::{stackalloc, stackfree, DEFAULT_STACK, STACKS};
@@ -49,15 +56,6 @@ macro_rules! marker {
 
 /// GOMAXPROCS values above this are capped (each P costs about 2 KiB).
 const MAX_PROCS: u32 = 1024;
-
-fn sched() -> *mut Sched {
-    SCHED.get()
-}
-
-fn getm() -> *mut M {
-    // SAFETY: every G the scheduler runs, and g0, has its m set before it runs.
-    unsafe { (*getg()).m }
-}
 
 /// Go's schedinit, with each step traced.
 #[no_mangle]
@@ -158,21 +156,6 @@ fn checked_random() -> usize {
         throw("args: no AT_RANDOM in auxv");
     }
     r
-}
-
-/// Go's mcommoninit: numbers the M, seeds its random state and links it into allm.
-fn mcommoninit(mp: *mut M) {
-    // SAFETY: on m0 during the bootstrap, the only thread; sched.lock guards allm later.
-    unsafe {
-        let s = &mut *sched();
-        s.lock.lock();
-        (*mp).id = s.mnext;
-        s.mnext += 1;
-        (*mp).rand = rand::mseed((*mp).id);
-        (*mp).alllink = s.allm;
-        s.allm = mp;
-        s.lock.unlock();
-    }
 }
 
 /// Go's secure(): with AT_SECURE (setuid-like start), GODEBUG is not trusted.
@@ -312,7 +295,7 @@ fn procresize(n: u32) {
             let p = *allp.add(i);
             (*p).link = s.pidle;
             s.pidle = p;
-            s.npidle += 1;
+            s.npidle.fetch_add(1, Relaxed);
         }
         if (0..n as usize).any(|i| !(**allp.add(i)).runq.is_empty()) || !s.runq.is_empty() {
             throw("unknown runnable goroutine during bootstrap");
@@ -340,16 +323,23 @@ pub extern "C" fn runtime_newproc(f: usize, arg: usize) {
 }
 
 /// Creates a runnable G that will call `f(arg)` on a stack of `size` bytes and queues it in the
-/// current P's runnext, as Go's newproc does.
+/// current P's runnext, as Go's newproc does; once main has started, an idle P gets an M.
 fn newproc1(f: usize, arg: usize, size: usize) -> *mut G {
-    // SAFETY: on the thread that owns the current P; the G comes off the free list or is new,
-    // so nothing else references it.
+    // SAFETY: the free list and goidgen are under sched.lock; a G taken off the free list, or
+    // new, is referenced by nothing else; the current M holds its P, whose queue it may write.
     unsafe {
-        let s = &mut *sched();
-        let mut gp = s.gfree;
+        let s = sched();
+        (*s).lock.lock();
+        let mut gp = (*s).gfree;
         if !gp.is_null() && (*gp).stack.size() == size {
-            s.gfree = (*gp).schedlink;
+            (*s).gfree = (*gp).schedlink;
         } else {
+            gp = null_mut();
+        }
+        (*s).goidgen += 1;
+        let goid = (*s).goidgen;
+        (*s).lock.unlock();
+        if gp.is_null() {
             gp = malloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
             (*gp).stack = stackalloc(size);
         }
@@ -369,11 +359,13 @@ fn newproc1(f: usize, arg: usize, size: usize) -> *mut G {
         g.arg = arg;
         g.m = null_mut();
         g.schedlink = null_mut();
-        s.goidgen += 1;
-        g.goid = s.goidgen;
-        g.status.store(G_RUNNABLE, Relaxed);
+        g.goid = goid;
+        g.status.store(G_RUNNABLE, Release);
         let pp = (*getm()).p;
-        (*pp).runq.put(gp, true, &s.runq);
+        (*pp).runq.put(gp, true, &(*s).runq);
+        if (*s).main_started.load(Relaxed) {
+            wakep();
+        }
         gp
     }
 }
@@ -411,11 +403,14 @@ pub extern "C" fn runtime_mstart() -> ! {
 #[no_mangle]
 pub extern "C" fn runtime_schedule() -> ! {
     let mp = getm();
-    // SAFETY: an M in schedule holds a P.
-    let pp = unsafe { (*mp).p };
-    let (gp, inherit) = find_runnable(pp);
-    // SAFETY: gp came off a run queue, so it is runnable and owned by us now.
+    let (gp, inherit) = find_runnable(mp);
+    // SAFETY: find_runnable returns with the current M holding a P; gp came off a run queue,
+    // so it is runnable and ours now.
     unsafe {
+        if (*mp).spinning {
+            resetspinning(mp);
+        }
+        let pp = (*mp).p;
         if !inherit {
             (*pp).schedtick = (*pp).schedtick.wrapping_add(1);
         }
@@ -428,44 +423,39 @@ pub extern "C" fn runtime_schedule() -> ! {
 }
 
 /// Go's findRunnable, in Go's order: the global queue first every 61st tick (fairness), then
-/// runnext and the local ring, then the global queue, then stealing from other Ps. Tick 0 does
-/// not count: the main goroutine inherits the P's first tick, and in Go runtime.main has
-/// parked and rescheduled several times before user code runs, so user code never sees it.
-fn find_runnable(pp: *mut P) -> (*mut G, bool) {
-    // SAFETY: pp is the current M's P; allp has gomaxprocs live Ps.
-    unsafe {
-        let s = &*sched();
-        let p = &*pp;
-        if p.schedtick != 0 && p.schedtick.is_multiple_of(61) && !s.runq.is_empty() {
-            let gp = s.runq.get(&p.runq, s.gomaxprocs, 1);
+/// runnext and the local ring, then the global queue; then other Ms' work (proc_m.rs:
+/// `steal_or_stop`: stealing as a spinning M, else giving up the P and sleeping until woken
+/// with one, then looking again). In a program that never started a goroutine there is no
+/// other work anywhere, so finding none is a deadlock. Tick 0 does not count: the main
+/// goroutine inherits the P's first tick, and in Go runtime.main has parked and rescheduled
+/// several times before user code runs, so user code never sees it.
+fn find_runnable(mp: *mut M) -> (*mut G, bool) {
+    loop {
+        // SAFETY: mp holds pp.
+        unsafe {
+            let s = sched();
+            let p = &*(*mp).p;
+            let procs = (*s).gomaxprocs;
+            if p.schedtick != 0 && p.schedtick.is_multiple_of(61) && !(*s).runq.is_empty() {
+                let gp = (*s).runq.get(&p.runq, procs, 1);
+                if !gp.is_null() {
+                    return (gp, false);
+                }
+            }
+            let (gp, inherit) = p.runq.get();
+            if !gp.is_null() {
+                return (gp, inherit);
+            }
+            let gp = (*s).runq.get(&p.runq, procs, 0);
+            if !gp.is_null() {
+                return (gp, false);
+            }
+            let gp = steal_or_stop(mp);
             if !gp.is_null() {
                 return (gp, false);
             }
         }
-        let (gp, inherit) = p.runq.get();
-        if !gp.is_null() {
-            return (gp, inherit);
-        }
-        let gp = s.runq.get(&p.runq, s.gomaxprocs, 0);
-        if !gp.is_null() {
-            return (gp, false);
-        }
-        let n = s.gomaxprocs as usize;
-        let mp = getm();
-        for pass in 0..4 {
-            let start = rand::wyrand(&mut (*mp).rand) as usize % n.max(1);
-            for i in 0..n {
-                let victim = *s.allp.add((start + i) % n);
-                if victim != pp {
-                    let gp = p.runq.steal(&(*victim).runq, pass == 3);
-                    if !gp.is_null() {
-                        return (gp, false);
-                    }
-                }
-            }
-        }
     }
-    throw("all goroutines are asleep - deadlock!")
 }
 
 extern "C" fn gosched_m(gp: *mut G) -> ! {
@@ -478,19 +468,62 @@ extern "C" fn gosched_m(gp: *mut G) -> ! {
     runtime_schedule()
 }
 
+/// Go's gopark: the current goroutine stops running until `goready` makes it runnable. Once
+/// its context is saved (on g0, in park_m), `unlock(arg)` runs: the caller holds the lock that
+/// guards the wait list it put itself on, so no waker can ready it before it is parked.
+pub fn gopark(unlock: extern "C" fn(usize), arg: usize) {
+    let mp = getm();
+    // SAFETY: called on a goroutine (never g0); the M's wait fields are read by park_m alone.
+    unsafe {
+        (*mp).waitunlockf = Some(unlock);
+        (*mp).waitlock = arg;
+        runtime_mcall(park_m);
+    }
+}
+
+extern "C" fn park_m(gp: *mut G) -> ! {
+    let mp = getm();
+    // SAFETY: on g0 after mcall saved gp's context; from the unlock on, a waker may queue gp.
+    unsafe {
+        (*gp).status.store(G_WAITING, Release);
+        (*mp).curg = null_mut();
+        if let Some(f) = (*mp).waitunlockf.take() {
+            f((*mp).waitlock);
+        }
+    }
+    runtime_schedule()
+}
+
+/// Go's goready: `gp`, parked, becomes runnable next on the current P, and an idle P gets an M.
+///
+/// # Safety
+/// `gp` must be parked (gopark) and taken off whatever wait list held it, by the caller.
+pub unsafe fn goready(gp: *mut G) {
+    // SAFETY: the caller's guarantee; the current M holds its P, whose queue it may write.
+    unsafe {
+        (*gp).status.store(G_RUNNABLE, Release);
+        let pp = (*getm()).p;
+        (*pp).runq.put(gp, true, &(*sched()).runq);
+    }
+    wakep();
+}
+
 extern "C" fn goexit0(gp: *mut G) -> ! {
-    // SAFETY: on g0 after mcall; gp has finished, nothing runs on its stack any more.
+    // SAFETY: on g0 after mcall; gp has finished, nothing runs on its stack any more; the free
+    // list is under sched.lock.
     unsafe {
         (*gp).status.store(G_DEAD, Relaxed);
         (*gp).m = null_mut();
         (*getm()).curg = null_mut();
-        let s = &mut *sched();
         if (*gp).stack.size() != DEFAULT_STACK {
             stackfree((*gp).stack);
             (*gp).stack = Stack::default();
         }
-        (*gp).schedlink = s.gfree;
-        s.gfree = gp;
+        let s = sched();
+        (*s).lock.lock();
+        (*gp).schedlink = (*s).gfree;
+        (*s).gfree = gp;
+        (*s).lock.unlock();
     }
     runtime_schedule()
 }
@@ -546,6 +579,8 @@ fn exit(code: i32) -> ! {
 /// finalisers, and exits with main's status. Other goroutines are not waited for.
 #[no_mangle]
 pub extern "C" fn runtime_main(_arg: usize) -> ! {
+    // SAFETY: main_started is an atomic; from here on, new goroutines may start Ms.
+    unsafe { (*sched()).main_started.store(true, Relaxed) };
     let t = trace::start();
     // SAFETY: the marker symbols bracket each array (linker script).
     let pre = (marker!(runtime_preinit_array_start), marker!(runtime_preinit_array_end));
@@ -577,6 +612,7 @@ pub extern "C" fn rt_exit(code: i32) -> ! {
 /// C API: starts a goroutine running `f(arg)`. It runs when the current goroutine yields.
 #[no_mangle]
 pub extern "C" fn rt_go(f: extern "C" fn(*mut u8), arg: *mut u8) {
+    enable_ms();
     newproc1(f as usize, arg as usize, DEFAULT_STACK);
 }
 

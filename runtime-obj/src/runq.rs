@@ -394,4 +394,87 @@ mod tests {
         assert_eq!(local.len(), 5);
         assert_eq!(glob.len(), 4);
     }
+
+    #[test]
+    fn an_owner_and_two_thieves_take_every_g_exactly_once() {
+        use std::sync::atomic::{AtomicBool, AtomicU64};
+        use std::sync::Arc;
+        const N: usize = 200_000;
+        struct Shared {
+            victim: RunQ,
+            glob: GlobalQueue,
+            done: AtomicBool,
+            taken: Vec<AtomicU64>,
+        }
+        // SAFETY: the queues are built for concurrent use (atomics and a lock); the raw G
+        // pointers they hold are only test Gs, each dereferenced by the one taker of it.
+        unsafe impl Sync for Shared {}
+        // SAFETY: as above.
+        unsafe impl Send for Shared {}
+        let sh = Arc::new(Shared {
+            victim: RunQ::new(),
+            glob: GlobalQueue::new(),
+            done: AtomicBool::new(false),
+            taken: (0..N).map(|_| AtomicU64::new(0)).collect(),
+        });
+        let mark = |sh: &Shared, g: *mut G| {
+            sh.taken[id(g) as usize].fetch_add(1, SeqCst);
+        };
+        let thieves: Vec<_> = (0..2)
+            .map(|_| {
+                let sh = Arc::clone(&sh);
+                std::thread::spawn(move || {
+                    let mine = RunQ::new();
+                    loop {
+                        let finished = sh.done.load(SeqCst);
+                        let g = mine.steal(&sh.victim, true);
+                        if !g.is_null() {
+                            mark(&sh, g);
+                        }
+                        loop {
+                            let (g, _) = mine.get();
+                            if g.is_null() {
+                                break;
+                            }
+                            mark(&sh, g);
+                        }
+                        if finished && g.is_null() {
+                            break;
+                        }
+                    }
+                })
+            })
+            .collect();
+        let g = gs(N);
+        for (i, &gp) in g.iter().enumerate() {
+            sh.victim.put(gp, i % 3 == 0, &sh.glob);
+            if i % 2 == 0 {
+                let (got, _) = sh.victim.get();
+                if !got.is_null() {
+                    mark(&sh, got);
+                }
+            }
+        }
+        sh.done.store(true, SeqCst);
+        for t in thieves {
+            t.join().unwrap();
+        }
+        loop {
+            let (got, _) = sh.victim.get();
+            if got.is_null() {
+                break;
+            }
+            mark(&sh, got);
+        }
+        let local = RunQ::new();
+        loop {
+            let got = sh.glob.get(&local, 1, 1);
+            if got.is_null() {
+                break;
+            }
+            mark(&sh, got);
+        }
+        let counts: Vec<u64> = sh.taken.iter().map(|c| c.load(SeqCst)).collect();
+        assert!(counts.iter().all(|&c| c == 1), "a G was lost or taken twice");
+    }
 }

@@ -181,7 +181,7 @@ pub extern "C" fn runtime_check() {
         static runtime_asm_offsets: AsmOffsets;
     }
     let t0 = crate::trace::start();
-    // SAFETY: runtime_asm_offsets is a read-only table of 16 quads in asm_amd64.S.
+    // SAFETY: runtime_asm_offsets is a read-only table of 17 bytes in asm_amd64.S.
     let asm = unsafe { core::ptr::read_volatile(&raw const runtime_asm_offsets) };
     if asm != AsmOffsets::rust() {
         throw("check: asm struct offsets differ from runtime2.rs");

@@ -6,12 +6,15 @@
 //!   fields by constant offsets; `runtime_check` compares `AsmOffsets::rust()` with the table
 //!   the asm publishes and throws on any difference.
 //! - `G.stack` is at offset 0 and `stackguard0/1` at 16 and 24, as in Go.
-//! - A G is in at most one queue at a time (`schedlink`), and owned by it while there.
+//! - A G is in at most one queue at a time (`schedlink`: a run queue, the free list, or the
+//!   waiters of one `rt_waitgroup`/`rt_mutex`), and owned by it while there.
+//! - `Sched`'s plain fields are guarded by `Sched.lock`; its atomics may be read without it
+//!   (wakep's fast checks) but change only under it, except `nmspinning` (see proc.rs).
 use core::ptr::null_mut;
-use core::sync::atomic::AtomicU32;
+use core::sync::atomic::{AtomicBool, AtomicU32};
 
 use crate::global::Global;
-use crate::lock_futex::Mutex;
+use crate::lock_futex::{Mutex, Note};
 use crate::runq::{GlobalQueue, RunQ};
 
 #[repr(C)]
@@ -52,6 +55,7 @@ pub const FCW_DEFAULT: u16 = 0x037f;
 pub const G_IDLE: u32 = 0;
 pub const G_RUNNABLE: u32 = 1;
 pub const G_RUNNING: u32 = 2;
+pub const G_WAITING: u32 = 4;
 pub const G_DEAD: u32 = 6;
 
 #[repr(C)]
@@ -80,18 +84,28 @@ pub struct M {
     pub g0: *mut G,
     pub curg: *mut G,
     pub p: *mut P,
+    /// The P a waking M is to take (startm hands it over).
+    pub nextp: *mut P,
     pub id: i64,
+    /// The kernel's thread id (clone's parent tid; cleared by the kernel when the thread ends).
+    pub procid: u32,
     /// The static TLS block's thread pointer (the TCB address `%fs` holds).
     pub tls: usize,
-    /// Futex word the M sleeps on when idle (used once there are several Ms).
-    pub park: AtomicU32,
+    /// Where the M sleeps when it has no work (stopm), woken by startm.
+    pub park: Note,
+    /// Looking for work to steal, counted in `Sched.nmspinning`.
     pub spinning: bool,
     pub alllink: *mut M,
+    /// The next idle M (`Sched.midle`).
+    pub schedlink: *mut M,
     /// The signal mask the thread started with (sigsave).
     pub sigmask: u64,
     /// The alternate signal stack (minit).
     pub gsignal: Stack,
     pub rand: u64,
+    /// What park_m calls once the parking G's context is saved (see gopark).
+    pub waitunlockf: Option<extern "C" fn(usize)>,
+    pub waitlock: usize,
 }
 
 impl M {
@@ -118,11 +132,19 @@ pub struct P {
 pub struct Sched {
     pub lock: Mutex,
     pub goidgen: u64,
+    /// Ms created so far (ids are 0..mnext).
     pub mnext: i64,
     pub allm: *mut M,
+    /// Idle Ms, parked on their notes, and how many.
+    pub midle: *mut M,
+    pub nmidle: i64,
     pub pidle: *mut P,
-    pub npidle: u32,
-    /// The global run queue, guarded by `lock`.
+    pub npidle: AtomicU32,
+    /// Ms looking for work to steal; at most one more starts spinning while any does.
+    pub nmspinning: AtomicU32,
+    /// Set by runtime_main: from then on new work wakes idle Ps (Go: mainStarted).
+    pub main_started: AtomicBool,
+    /// The global run queue (its own lock).
     pub runq: GlobalQueue,
     /// Dead Gs kept with their stacks for reuse (Go: gFree).
     pub gfree: *mut G,
@@ -139,8 +161,12 @@ pub static SCHED: Global<Sched> = Global::new(Sched {
     goidgen: 0,
     mnext: 0,
     allm: null_mut(),
+    midle: null_mut(),
+    nmidle: 0,
     pidle: null_mut(),
-    npidle: 0,
+    npidle: AtomicU32::new(0),
+    nmspinning: AtomicU32::new(0),
+    main_started: AtomicBool::new(false),
     runq: GlobalQueue::new(),
     gfree: null_mut(),
     allp: null_mut(),
@@ -150,7 +176,7 @@ pub static SCHED: Global<Sched> = Global::new(Sched {
 /// The struct offsets asm_amd64.S uses, in the order of its `runtime_asm_offsets` table.
 #[repr(C)]
 #[derive(PartialEq, Eq, Clone, Copy)]
-pub struct AsmOffsets(pub [u8; 16]);
+pub struct AsmOffsets(pub [u8; 17]);
 
 impl AsmOffsets {
     /// The same offsets computed from the Rust definitions.
@@ -174,10 +200,11 @@ impl AsmOffsets {
             offset_of!(Gobuf, mxcsr),
             offset_of!(Gobuf, fcw),
             offset_of!(M, g0),
+            offset_of!(M, procid),
         ];
-        let mut b = [0u8; 16];
+        let mut b = [0u8; 17];
         let mut i = 0;
-        while i < 16 {
+        while i < 17 {
             assert!(o[i] < 256);
             b[i] = o[i] as u8;
             i += 1;

@@ -53,6 +53,7 @@ pub fn sigsave(mp: *mut M) -> u64 {
 }
 
 /// Gives the M its alternate signal stack (Go: minit's minitSignalStack).
+#[inline(always)]
 pub fn minit(mp: *mut M) {
     let lo = crate::malloc::persistentalloc(SIGSTACK, 16) as usize;
     let ss: [u64; 3] = [lo as u64, 0, SIGSTACK as u64]; // ss_sp, ss_flags, ss_size

@@ -15,8 +15,11 @@
 //!   gap below it, so it needs no mmap and its first pages share the page tables the OS stack
 //!   already has (a fresh mapping's first touch costs ~8 us, most of rtlink's start-up
 //!   budget). With no limit, or no AT_EXECFN, it is an ordinary mapped stack.
-//! - Freed default-size stacks go to a pool and are reused before any new mapping.
+//! - Freed default-size stacks go to a pool and are reused before any new mapping. The pool
+//!   (and the main stack's hand-out) is touched only under `POOL_LOCK`, since every M
+//!   allocates and frees stacks.
 use crate::global::Global;
+use crate::lock_futex::Mutex;
 use crate::print::throw;
 use crate::runtime2::Stack;
 use crate::sys_linux::{self, MAP_NORESERVE, MAP_STACK, PROT_NONE, PROT_READ, PROT_WRITE};
@@ -43,6 +46,8 @@ pub static STACKS: Global<StackState> = Global::new(StackState {
     pool: 0,
     pooled: 0,
 });
+
+static POOL_LOCK: Mutex = Mutex::new();
 
 pub fn g0_stack(sp: usize) -> Stack {
     Stack {
@@ -74,20 +79,28 @@ pub fn stackinit(g0_lo: usize, top: usize) -> (usize, bool) {
 }
 
 /// A stack of `size` usable bytes (a multiple of the page size).
+#[inline(always)]
 pub fn stackalloc(size: usize) -> Stack {
-    // SAFETY: the pool holds only stacks stackfree gave back; each links the next through its
-    // top word, which nothing else uses while the stack is free.
-    unsafe {
+    POOL_LOCK.lock();
+    // SAFETY: POOL_LOCK is held, so this is the only reference to STACKS; the pool holds only
+    // stacks stackfree gave back, each linking the next through its top word, which nothing
+    // else uses while the stack is free.
+    let reused = unsafe {
         let st = &mut *STACKS.get();
         if size == st.main_size && st.main.lo != 0 {
-            return core::mem::replace(&mut st.main, Stack { lo: 0, hi: 0 });
-        }
-        if size == DEFAULT_STACK && st.pool != 0 {
+            Some(core::mem::replace(&mut st.main, Stack { lo: 0, hi: 0 }))
+        } else if size == DEFAULT_STACK && st.pool != 0 {
             let hi = st.pool;
             st.pool = *((hi - 8) as *const usize);
             st.pooled -= 1;
-            return Stack { lo: hi - size, hi };
+            Some(Stack { lo: hi - size, hi })
+        } else {
+            None
         }
+    };
+    POOL_LOCK.unlock();
+    if let Some(s) = reused {
+        return s;
     }
     let r = sys_linux::mmap_anon(size + GUARD, PROT_READ | PROT_WRITE, MAP_NORESERVE | MAP_STACK);
     if r < 0 {
@@ -106,14 +119,17 @@ pub fn stackalloc(size: usize) -> Stack {
 
 /// Returns a stack nothing runs on any more.
 pub fn stackfree(s: Stack) {
-    // SAFETY: the caller no longer uses `s`; its top word becomes the pool link, and non-pool
-    // stacks are unmapped together with their guard page.
+    // SAFETY: the caller no longer uses `s`; its top word becomes the pool link (under
+    // POOL_LOCK, the only reference to STACKS), and non-pool stacks are unmapped together with
+    // their guard page.
     unsafe {
         if s.size() == DEFAULT_STACK {
+            POOL_LOCK.lock();
             let st = &mut *STACKS.get();
             *((s.hi - 8) as *mut usize) = st.pool;
             st.pool = s.hi;
             st.pooled += 1;
+            POOL_LOCK.unlock();
         } else {
             sys_linux::munmap(s.lo - GUARD, s.size() + GUARD);
         }

@@ -12,7 +12,8 @@
 //! The linker computes local-exec offsets as `addr - tls_vaddr - round_up(memsz, align)`, so
 //! tp must be aligned to the segment's alignment; the block is that many bytes below it.
 //! m0's block lives in a static buffer when it fits, else in a fresh mapping; both start
-//! zeroed, so only .tdata's bytes are copied.
+//! zeroed, so only .tdata's bytes are copied. Every other M gets a block of its own from the
+//! same template (`new_block`), with m0's canary: user `__thread` variables are per thread.
 use core::arch::asm;
 
 use crate::elf::{Phdr, PT_TLS};
@@ -77,6 +78,14 @@ impl Template {
 struct M0Block([u8; 1024]);
 static mut M0_TLS: M0Block = M0Block([0; 1024]);
 
+/// The program's template, kept by `setup_m0` for the blocks of later Ms.
+static TEMPLATE: crate::global::Global<Template> = crate::global::Global::new(Template {
+    image: 0,
+    filesz: 0,
+    memsz: 0,
+    align: 1,
+});
+
 /// What `setup_m0` did, for the trace.
 pub struct Setup {
     pub tp: usize,
@@ -102,22 +111,59 @@ pub unsafe fn setup_m0(phdr: usize, phnum: usize, random: usize) -> Setup {
         }
         ((r as usize).next_multiple_of(t.block_align()), true)
     };
-    let tp = base + t.offset();
-    // SAFETY: the block [base, tp + TCB_SIZE) is ours and zeroed; the image is the program's
-    // own .tdata, filesz bytes long; random is 16 readable bytes.
-    unsafe {
-        crate::mem::copy_forward(base as *mut u8, t.image as *const u8, t.filesz);
+    // SAFETY: the block at base is ours, zeroed and block_size long; random is 16 readable
+    // bytes; TEMPLATE is written here, before any other M exists.
+    let tp = unsafe {
+        *TEMPLATE.get() = t;
         let canary = (random as *const usize).read_unaligned() & !0xff;
-        *((tp + TCB_SELF) as *mut usize) = tp;
-        *((tp + TCB_SELF2) as *mut usize) = tp;
-        *((tp + TCB_CANARY) as *mut usize) = canary;
+        let tp = init_block(base, &t, canary);
         settls(tp);
-    }
+        tp
+    };
     Setup {
         tp,
         template: t,
         mapped,
     }
+}
+
+/// Fills a zeroed block at `base`: the template's .tdata, the TCB's self pointers and the
+/// canary. Returns its thread pointer.
+///
+/// # Safety
+/// `[base, base + t.block_size())` must be zeroed memory nothing else uses, and `base + t.offset()`
+/// aligned to `t.block_align()`.
+#[inline(always)]
+unsafe fn init_block(base: usize, t: &Template, canary: usize) -> usize {
+    let tp = base + t.offset();
+    // SAFETY: the caller's guarantee; the image is the program's own .tdata, filesz bytes long.
+    unsafe {
+        crate::mem::copy_forward(base as *mut u8, t.image as *const u8, t.filesz);
+        *((tp + TCB_SELF) as *mut usize) = tp;
+        *((tp + TCB_SELF2) as *mut usize) = tp;
+        *((tp + TCB_CANARY) as *mut usize) = canary;
+    }
+    tp
+}
+
+/// A TLS block for a new M, built from the program's template with the current thread's
+/// canary; returns its thread pointer, for `clone(CLONE_SETTLS)`.
+pub fn new_block() -> usize {
+    // SAFETY: TEMPLATE was set by setup_m0 before any other M was made.
+    let t = unsafe { *TEMPLATE.get() };
+    let align = t.block_align();
+    let size = (t.offset() + TCB_SIZE).next_multiple_of(align) + align;
+    let block = crate::malloc::persistentalloc(size, align) as usize;
+    // The thread pointer must be aligned: start the block so that tp lands on `align`.
+    let base = (block + t.offset()).next_multiple_of(align) - t.offset();
+    let canary: usize;
+    // SAFETY: %fs points at the current thread's TCB, whose canary slot is set.
+    unsafe {
+        asm!("mov {}, qword ptr fs:[{o}]", out(reg) canary, o = const TCB_CANARY, options(nostack, preserves_flags, readonly))
+    };
+    // SAFETY: persistentalloc memory is zeroed and ours; [base, base + block_size) lies inside
+    // it by the size computed above, and base + offset is aligned.
+    unsafe { init_block(base, &t, canary) }
 }
 
 /// Sets `%fs` to `tp` and checks a value stored through `%fs` is the one in memory.

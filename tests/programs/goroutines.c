@@ -1,5 +1,6 @@
-/* Goroutines on m0: scheduling order through runnext, the local ring and rt_gosched; many
- * goroutines (stacks reused from the pool); deep recursion on a goroutine stack. */
+/* Goroutines on one P (run with GOMAXPROCS=1): scheduling order through runnext, the local ring
+ * and rt_gosched; many goroutines (stacks reused from the pool); deep recursion on a goroutine
+ * stack. */
 #include <rtlink.h>
 
 static char trace[64];

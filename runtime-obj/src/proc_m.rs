@@ -1,0 +1,444 @@
+//! Ms (Go: the M half of proc.go, and newosproc from os_linux.go): OS threads that run Ps,
+//! the idle lists, spinning, and the wakeup protocol.
+//!
+//! Invariants (Go's, see the comment at the top of its proc.go):
+//! - An M runs Go code only while it holds a P (`M.p`); `acquirep`/`releasep` pair an M and a
+//!   P, and an idle P is on `Sched.pidle`, counted in `npidle`.
+//! - An M with no work releases its P, puts itself on `Sched.midle` and sleeps on its own note
+//!   (`stopm`); `startm` takes an idle M (or makes one), hands it a P through `M.nextp` and
+//!   wakes the note. The idle lists change only under `Sched.lock`.
+//! - A *spinning* M holds a P and looks for work to steal; `nmspinning` counts them. New work
+//!   (`newproc`, `goready`) calls `wakep`, which starts an M only if there is an idle P and no
+//!   M spinning: a spinning M will find the work anyway. A spinning M that finds work stops
+//!   spinning and, if it was the last one, wakes another (`resetspinning`), so a burst of work
+//!   fans out one M at a time. A spinning M that finds nothing drops its P, stops spinning, and
+//!   then checks every run queue once more before sleeping: work queued between its last look
+//!   and its `nmspinning` decrement saw a spinning M and woke nobody, so this re-check is what
+//!   keeps it from being lost.
+//! - A new M's thread is cloned with all signals blocked, gets its own g0 stack (with a guard
+//!   page), its own static TLS block (`tls::new_block`) and signal stack, and restores the
+//!   process's signal mask in `runtime_mstart_m` before it schedules.
+//! - Ms never exit. When every M is idle (none running, none being started) nothing can make a
+//!   goroutine runnable again, so `stopm` reports Go's deadlock error.
+//! - Until a program starts a goroutine (`rt_go` calls `enable_ms`) there is one goroutine and
+//!   nothing another M could run, so `wakep` starts nothing and an M out of work has found a
+//!   deadlock. The multi-M paths (`startm`, `steal_or_stop`) are reached only through the
+//!   `STARTM`/`STEAL_OR_STOP` pointers `enable_ms` sets, so a program that never starts a
+//!   goroutine (hello) does not link them: about 1.5 KiB of its 20.
+use core::arch::asm;
+use core::ptr::null_mut;
+use core::sync::atomic::AtomicPtr;
+use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+
+use crate::print::throw;
+use crate::runtime2::*;
+use crate::stack::{stackalloc, G0_STACK, STACK_GUARD};
+use crate::sys_linux::{self, SYS_RT_SIGPROCMASK};
+use crate::tls::getg;
+use crate::{malloc, signal, tls};
+
+extern "C" {
+    fn runtime_clone(flags: usize, stk: usize, mp: *mut M, g0: *mut G, tls: usize) -> isize;
+    fn runtime_schedule() -> !;
+}
+
+/// Go's cap on Ms (`sched.maxmcount`).
+const MAX_MCOUNT: i64 = 10_000;
+
+const CLONE_VM: usize = 0x100;
+const CLONE_FS: usize = 0x200;
+const CLONE_FILES: usize = 0x400;
+const CLONE_SIGHAND: usize = 0x800;
+const CLONE_THREAD: usize = 0x10000;
+const CLONE_SYSVSEM: usize = 0x40000;
+const CLONE_SETTLS: usize = 0x80000;
+const CLONE_PARENT_SETTID: usize = 0x100000;
+const CLONE_CHILD_CLEARTID: usize = 0x200000;
+const SIG_SETMASK: usize = 2;
+
+pub fn sched() -> *mut Sched {
+    SCHED.get()
+}
+
+pub fn getm() -> *mut M {
+    // SAFETY: every G the scheduler runs, and every g0, has its m set before it runs.
+    unsafe { (*getg()).m }
+}
+
+/// Go's mcommoninit: numbers the M, seeds its random state and links it into allm.
+#[inline(always)]
+pub fn mcommoninit(mp: *mut M) {
+    // SAFETY: sched.lock guards mnext and allm; mp is not yet visible to any other thread.
+    unsafe {
+        let s = sched();
+        (*s).lock.lock();
+        (*mp).id = (*s).mnext;
+        (*s).mnext += 1;
+        (*mp).rand = crate::rand::mseed((*mp).id);
+        (*mp).alllink = (*s).allm;
+        (*s).allm = mp;
+        (*s).lock.unlock();
+    }
+}
+
+/// Pairs the current M with `pp`.
+///
+/// # Safety
+/// `pp` must be a P nobody else holds (just taken off the idle list, or handed over).
+pub unsafe fn acquirep(mp: *mut M, pp: *mut P) {
+    // SAFETY: the caller's guarantee; mp is the current M.
+    unsafe {
+        (*mp).p = pp;
+        (*pp).m = mp;
+        (*pp).status = P_RUNNING;
+    }
+}
+
+/// Puts `pp` on the idle list. Sched.lock must be held.
+unsafe fn pidleput(pp: *mut P) {
+    // SAFETY: under sched.lock, the only writer of the idle list; pp has been released.
+    unsafe {
+        let s = sched();
+        (*pp).status = P_IDLE;
+        (*pp).m = null_mut();
+        (*pp).link = (*s).pidle;
+        (*s).pidle = pp;
+        (*s).npidle.fetch_add(1, Release);
+    }
+}
+
+/// Takes an idle P, or null. Sched.lock must be held.
+unsafe fn pidleget() -> *mut P {
+    // SAFETY: under sched.lock.
+    unsafe {
+        let s = sched();
+        let pp = (*s).pidle;
+        if !pp.is_null() {
+            (*s).pidle = (*pp).link;
+            (*s).npidle.fetch_sub(1, Release);
+        }
+        pp
+    }
+}
+
+/// Takes an idle M, or null. Sched.lock must be held.
+unsafe fn mget() -> *mut M {
+    // SAFETY: under sched.lock.
+    unsafe {
+        let s = sched();
+        let mp = (*s).midle;
+        if !mp.is_null() {
+            (*s).midle = (*mp).schedlink;
+            (*s).nmidle -= 1;
+        }
+        mp
+    }
+}
+
+/// `startm` and `steal_or_stop_ms` once a goroutine other than main exists; null before.
+static STARTM: AtomicPtr<()> = AtomicPtr::new(null_mut());
+static STEAL_OR_STOP: AtomicPtr<()> = AtomicPtr::new(null_mut());
+
+/// Lets the scheduler use other Ms; called by `rt_go`. black_box: otherwise LTO sees that the
+/// pointers only ever hold these functions, calls them directly, and links them into every
+/// program again.
+pub fn enable_ms() {
+    STARTM.store(core::hint::black_box(startm as *mut ()), Relaxed);
+    STEAL_OR_STOP.store(core::hint::black_box(steal_or_stop_ms as *mut ()), Relaxed);
+}
+
+/// The end of findRunnable, once the current M found no work of its own: work from other Ps
+/// (or null, to look again after sleeping). Before `enable_ms` there is none anywhere: deadlock.
+pub fn steal_or_stop(mp: *mut M) -> *mut G {
+    let f = STEAL_OR_STOP.load(Relaxed);
+    if f.is_null() {
+        throw("all goroutines are asleep - deadlock!");
+    }
+    // SAFETY: STEAL_OR_STOP holds steal_or_stop_ms (enable_ms).
+    let f: fn(*mut M) -> *mut G = unsafe { core::mem::transmute(f) };
+    f(mp)
+}
+
+/// Go's findRunnable after the local and global queues: steal as a spinning M (unless half
+/// the busy Ps' Ms already spin); with nothing found, give up the P, stop spinning, look at
+/// every queue once more (see the invariants), and sleep until startm hands over a P. Returns
+/// a stolen G, or null when the caller should look again (with a P it holds again).
+fn steal_or_stop_ms(mp: *mut M) -> *mut G {
+    // SAFETY: mp is the current M and holds its P until releasep_to_idle.
+    unsafe {
+        let s = sched();
+        let busy = (*s).gomaxprocs - (*s).npidle.load(Relaxed);
+        if (*mp).spinning || 2 * (*s).nmspinning.load(Relaxed) < busy {
+            if !(*mp).spinning {
+                (*mp).spinning = true;
+                (*s).nmspinning.fetch_add(1, Relaxed);
+            }
+            let gp = steal_work(mp, (*mp).p);
+            if !gp.is_null() {
+                return gp;
+            }
+        }
+        releasep_to_idle(mp);
+        if (*mp).spinning {
+            stop_spinning(mp);
+            // Work queued after the last look saw this M spinning and woke nobody.
+            if any_runnable() && pidleget_locked(mp) {
+                (*mp).spinning = true;
+                (*s).nmspinning.fetch_add(1, Relaxed);
+                return null_mut();
+            }
+        }
+        stopm(mp);
+        null_mut()
+    }
+}
+
+/// Four passes over the other Ps in a random order, taking half of a victim's queue; runnext
+/// only in the last pass (Go: stealWork).
+///
+/// # Safety
+/// `pp` must be the P the current M `mp` holds.
+unsafe fn steal_work(mp: *mut M, pp: *mut P) -> *mut G {
+    // SAFETY: the caller's guarantee; allp has gomaxprocs live Ps.
+    unsafe {
+        let s = sched();
+        let n = (*s).gomaxprocs as usize;
+        for pass in 0..4 {
+            let start = crate::rand::wyrand(&mut (*mp).rand) as usize % n.max(1);
+            for i in 0..n {
+                let victim = *(*s).allp.add((start + i) % n);
+                if victim != pp {
+                    let gp = (*pp).runq.steal(&(*victim).runq, pass == 3);
+                    if !gp.is_null() {
+                        return gp;
+                    }
+                }
+            }
+        }
+        null_mut()
+    }
+}
+
+/// Go's wakep: if there is an idle P and no M is spinning, start one spinning M.
+pub fn wakep() {
+    let f = STARTM.load(Relaxed);
+    if f.is_null() {
+        return;
+    }
+    // SAFETY: the counters are atomics; STARTM holds `startm` (enable_startm), which takes
+    // sched.lock for the lists.
+    unsafe {
+        let s = sched();
+        if (*s).npidle.load(Acquire) == 0 || (*s).nmspinning.load(Acquire) != 0 {
+            return;
+        }
+        if (*s).nmspinning.compare_exchange(0, 1, AcqRel, Relaxed).is_err() {
+            return;
+        }
+        let startm: unsafe fn(*mut P, bool) = core::mem::transmute(f);
+        startm(null_mut(), true);
+    }
+}
+
+/// Go's startm: runs `pp` (or an idle P) on an idle M, or on a new one. A `spinning` caller
+/// has already counted the M in nmspinning; with no idle P the count is given back.
+///
+/// # Safety
+/// `pp`, if not null, must be a P nobody holds.
+pub unsafe fn startm(pp: *mut P, spinning: bool) {
+    // SAFETY: the lists change under sched.lock; an M taken off midle is asleep on its note
+    // and reads nextp and spinning only after the wakeup (release) it waits for (acquire).
+    unsafe {
+        let s = sched();
+        (*s).lock.lock();
+        let pp = if pp.is_null() { pidleget() } else { pp };
+        if pp.is_null() {
+            (*s).lock.unlock();
+            if spinning {
+                (*s).nmspinning.fetch_sub(1, AcqRel);
+            }
+            return;
+        }
+        let nmp = mget();
+        (*s).lock.unlock();
+        if nmp.is_null() {
+            newm(pp, spinning);
+            return;
+        }
+        (*nmp).spinning = spinning;
+        (*nmp).nextp = pp;
+        (*nmp).park.wakeup();
+    }
+}
+
+/// Go's resetspinning: the current M found work; if it was the last spinning M, another is
+/// woken to keep looking (there may be more work than this M can take).
+pub fn resetspinning(mp: *mut M) {
+    stop_spinning(mp);
+    wakep();
+}
+
+/// The current M stops spinning and leaves the count.
+#[inline(always)]
+fn stop_spinning(mp: *mut M) {
+    // SAFETY: mp is the current M; nmspinning is an atomic.
+    unsafe {
+        (*mp).spinning = false;
+        if (*sched()).nmspinning.fetch_sub(1, AcqRel) == 0 {
+            throw("findrunnable: negative nmspinning");
+        }
+    }
+}
+
+/// Go's stopm, for an M that has released its P: sleep until startm hands over a P, then
+/// take it.
+fn stopm(mp: *mut M) {
+    // SAFETY: the idle list changes under sched.lock; the note is this M's own.
+    unsafe {
+        let s = sched();
+        (*s).lock.lock();
+        (*mp).schedlink = (*s).midle;
+        (*s).midle = mp;
+        (*s).nmidle += 1;
+        checkdead();
+        (*s).lock.unlock();
+        (*mp).park.sleep();
+        (*mp).park.clear();
+        let pp = (*mp).nextp;
+        (*mp).nextp = null_mut();
+        acquirep(mp, pp);
+    }
+}
+
+/// Drops the current M's P onto the idle list.
+fn releasep_to_idle(mp: *mut M) {
+    // SAFETY: mp is the current M and holds its P; the list changes under sched.lock.
+    unsafe {
+        let s = sched();
+        (*s).lock.lock();
+        let pp = (*mp).p;
+        (*mp).p = null_mut();
+        pidleput(pp);
+        (*s).lock.unlock();
+    }
+}
+
+/// Takes an idle P for the current M, if there is one.
+fn pidleget_locked(mp: *mut M) -> bool {
+    // SAFETY: the list changes under sched.lock; a P taken off it is held by nobody.
+    unsafe {
+        let s = sched();
+        (*s).lock.lock();
+        let pp = pidleget();
+        (*s).lock.unlock();
+        if pp.is_null() {
+            return false;
+        }
+        acquirep(mp, pp);
+        true
+    }
+}
+
+/// Whether any run queue (global, or any P's) holds a G.
+fn any_runnable() -> bool {
+    // SAFETY: allp has gomaxprocs live Ps, never freed; the queues are read atomically.
+    unsafe {
+        let s = sched();
+        !(*s).runq.is_empty() || (0..(*s).gomaxprocs as usize).any(|i| !(**(*s).allp.add(i)).runq.is_empty())
+    }
+}
+
+/// Go's checkdead, with sched.lock held by an M about to sleep: if no M is left running or
+/// starting, no goroutine can ever become runnable again.
+unsafe fn checkdead() {
+    // SAFETY: under sched.lock, mnext and nmidle are stable.
+    let running = unsafe { (*sched()).mnext - (*sched()).nmidle };
+    if running > 0 || any_runnable() {
+        return;
+    }
+    throw("all goroutines are asleep - deadlock!")
+}
+
+/// Go's newm: a new M, on its own thread, that will run `pp` (spinning if `spinning`).
+fn newm(pp: *mut P, spinning: bool) {
+    let mp = malloc::persistentalloc(core::mem::size_of::<M>(), 64) as *mut M;
+    let g0 = malloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
+    mcommoninit(mp);
+    // SAFETY: ids are handed out in order; this M's is the highest so far.
+    if unsafe { (*mp).id } >= MAX_MCOUNT {
+        throw("thread exhaustion");
+    }
+    // SAFETY: mp and g0 are fresh zeroed memory no other thread knows of until the clone.
+    unsafe {
+        (*g0).stack = stackalloc(G0_STACK);
+        (*g0).stackguard0 = (*g0).stack.lo + STACK_GUARD;
+        (*g0).stackguard1 = (*g0).stackguard0;
+        (*g0).m = mp;
+        (*mp).g0 = g0;
+        (*mp).nextp = pp;
+        (*mp).spinning = spinning;
+        (*mp).sigmask = (*runtime_m0.get()).sigmask;
+        (*mp).tls = tls::new_block();
+        newosproc(mp);
+    }
+}
+
+/// Go's newosproc: clones the thread for `mp`, with every signal blocked until the new thread
+/// has its signal stack (it restores the mask in runtime_mstart_m).
+///
+/// # Safety
+/// `mp` must be fully set up (g0 with its stack, tls, nextp) and not yet running.
+unsafe fn newosproc(mp: *mut M) {
+    let all = u64::MAX;
+    let mut old = 0u64;
+    let flags = CLONE_VM
+        | CLONE_FS
+        | CLONE_FILES
+        | CLONE_SIGHAND
+        | CLONE_THREAD
+        | CLONE_SYSVSEM
+        | CLONE_SETTLS
+        | CLONE_PARENT_SETTID
+        | CLONE_CHILD_CLEARTID;
+    // SAFETY: rt_sigprocmask reads `all` and writes `old`; the clone's stack is g0's, which
+    // nothing else uses, and its TLS block was built for this M alone.
+    unsafe {
+        sys_linux::syscall4(
+            SYS_RT_SIGPROCMASK,
+            SIG_SETMASK,
+            &all as *const u64 as usize,
+            &mut old as *mut u64 as usize,
+            8,
+        );
+        let r = runtime_clone(flags, (*(*mp).g0).stack.hi, mp, (*mp).g0, (*mp).tls);
+        sys_linux::syscall4(SYS_RT_SIGPROCMASK, SIG_SETMASK, &old as *const u64 as usize, 0, 8);
+        if r < 0 {
+            throw("newosproc: cannot create a thread (clone failed)");
+        }
+    }
+}
+
+/// The first Rust code on a new M's thread (from runtime_clone, on g0's stack): its signal
+/// stack and mask, its P, then the scheduler.
+#[no_mangle]
+pub extern "C" fn runtime_mstart_m(mp: *mut M) -> ! {
+    signal::minit(mp);
+    let sp: usize;
+    // SAFETY: reads the stack pointer only; then mp is this thread's M: its sigmask is the
+    // process's initial mask, and nextp was handed to it by startm/newm.
+    unsafe {
+        asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags));
+        (*(*mp).g0).sched.sp = sp & !15;
+        sys_linux::syscall4(
+            SYS_RT_SIGPROCMASK,
+            SIG_SETMASK,
+            &(*mp).sigmask as *const u64 as usize,
+            0,
+            8,
+        );
+        let pp = (*mp).nextp;
+        (*mp).nextp = null_mut();
+        acquirep(mp, pp);
+        runtime_schedule()
+    }
+}

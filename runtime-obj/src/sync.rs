@@ -1,0 +1,190 @@
+//! The C API's blocking synchronisation (Go: sync.WaitGroup and sync.Mutex over sema.go's
+//! parking): `rt_waitgroup` and `rt_mutex`. Blocking parks the goroutine (gopark), never the
+//! thread, so the M runs other goroutines meanwhile.
+//!
+//! Invariants:
+//! - Each object is 32 bytes of C storage, valid when zeroed (`= {0}` or static storage), and
+//!   the same layout as the `repr(C)` structs here (rtlink.h's typedefs).
+//! - A waiting goroutine is on exactly one object's FIFO list (through `G.schedlink`), put
+//!   there under the object's lock, and that lock is released only after the goroutine's
+//!   context is saved (gopark's unlock callback): a waker that takes it off the list always
+//!   finds it parked.
+//! - `rt_mutex` hands the lock over: unlock with waiters keeps it locked and readies the first
+//!   waiter, which returns from `rt_mutex_lock` owning it (FIFO, no starvation).
+use core::ptr::null_mut;
+
+use crate::lock_futex::Mutex;
+use crate::print::throw;
+use crate::proc::{gopark, goready};
+use crate::runtime2::G;
+use crate::tls::getg;
+
+/// A FIFO of parked goroutines linked through `schedlink`.
+#[repr(C)]
+struct Waiters {
+    head: *mut G,
+    tail: *mut G,
+}
+
+impl Waiters {
+    /// # Safety
+    /// `gp` must be the current goroutine, about to park, and in no other list.
+    unsafe fn push(&mut self, gp: *mut G) {
+        // SAFETY: the caller's guarantee; the list's Gs are parked, so their links are ours.
+        unsafe {
+            (*gp).schedlink = null_mut();
+            if self.tail.is_null() {
+                self.head = gp;
+            } else {
+                (*self.tail).schedlink = gp;
+            }
+        }
+        self.tail = gp;
+    }
+
+    fn pop(&mut self) -> *mut G {
+        let gp = self.head;
+        if !gp.is_null() {
+            // SAFETY: gp is parked and on this list, so its link is the list's.
+            self.head = unsafe { (*gp).schedlink };
+            if self.head.is_null() {
+                self.tail = null_mut();
+            }
+        }
+        gp
+    }
+}
+
+#[repr(C)]
+pub struct WaitGroup {
+    lock: Mutex,
+    count: i64,
+    waiters: Waiters,
+}
+
+#[repr(C)]
+pub struct RtMutex {
+    lock: Mutex,
+    locked: u32,
+    waiters: Waiters,
+    _reserved: u64,
+}
+
+const _: () = assert!(core::mem::size_of::<WaitGroup>() == 32 && core::mem::size_of::<RtMutex>() == 32);
+
+extern "C" fn unlock_mutex(lock: usize) {
+    // SAFETY: gopark passes back the address of the Mutex the parking goroutine holds.
+    unsafe { (*(lock as *const Mutex)).unlock() }
+}
+
+/// Adds `delta` to the counter; at zero every waiter is readied.
+///
+/// # Safety
+/// `wg` must point to a live rt_waitgroup.
+#[no_mangle]
+pub unsafe extern "C" fn rt_waitgroup_add(wg: *mut WaitGroup, delta: i64) {
+    // SAFETY: the caller's guarantee; the fields are touched only under wg.lock.
+    unsafe {
+        let wg = &mut *wg;
+        wg.lock.lock();
+        wg.count += delta;
+        if wg.count < 0 {
+            throw("sync: negative WaitGroup counter");
+        }
+        let mut ready = Waiters {
+            head: null_mut(),
+            tail: null_mut(),
+        };
+        if wg.count == 0 {
+            ready = core::mem::replace(
+                &mut wg.waiters,
+                Waiters {
+                    head: null_mut(),
+                    tail: null_mut(),
+                },
+            );
+        }
+        wg.lock.unlock();
+        loop {
+            let gp = ready.pop();
+            if gp.is_null() {
+                break;
+            }
+            goready(gp);
+        }
+    }
+}
+
+/// # Safety
+/// As for `rt_waitgroup_add`.
+#[no_mangle]
+pub unsafe extern "C" fn rt_waitgroup_done(wg: *mut WaitGroup) {
+    // SAFETY: forwarded.
+    unsafe { rt_waitgroup_add(wg, -1) }
+}
+
+/// Blocks the calling goroutine until the counter is zero.
+///
+/// # Safety
+/// As for `rt_waitgroup_add`; called on a goroutine.
+#[no_mangle]
+pub unsafe extern "C" fn rt_waitgroup_wait(wg: *mut WaitGroup) {
+    // SAFETY: the caller's guarantee; the list is changed under wg.lock, which park_m releases
+    // once this goroutine is parked.
+    unsafe {
+        let wg = &mut *wg;
+        wg.lock.lock();
+        if wg.count == 0 {
+            wg.lock.unlock();
+            return;
+        }
+        wg.waiters.push(getg());
+        gopark(unlock_mutex, &wg.lock as *const Mutex as usize);
+    }
+}
+
+/// Locks the mutex, parking while another goroutine holds it.
+///
+/// # Safety
+/// `m` must point to a live rt_mutex; called on a goroutine.
+#[no_mangle]
+pub unsafe extern "C" fn rt_mutex_lock(m: *mut RtMutex) {
+    // SAFETY: the caller's guarantee; the fields are touched only under m.lock, which park_m
+    // releases once this goroutine is parked. Woken, it owns the mutex (handed over).
+    unsafe {
+        let m = &mut *m;
+        m.lock.lock();
+        if m.locked == 0 {
+            m.locked = 1;
+            m.lock.unlock();
+            return;
+        }
+        m.waiters.push(getg());
+        gopark(unlock_mutex, &m.lock as *const Mutex as usize);
+    }
+}
+
+/// Unlocks the mutex, handing it to the longest waiter if there is one.
+///
+/// # Safety
+/// `m` must point to a live rt_mutex that is locked.
+#[no_mangle]
+pub unsafe extern "C" fn rt_mutex_unlock(m: *mut RtMutex) {
+    // SAFETY: the caller's guarantee; a G popped from the list is parked, and ours to ready.
+    unsafe {
+        let m = &mut *m;
+        m.lock.lock();
+        if m.locked == 0 {
+            m.lock.unlock();
+            throw("sync: unlock of unlocked mutex");
+        }
+        let next = m.waiters.pop();
+        if next.is_null() {
+            m.locked = 0;
+        }
+        m.lock.unlock();
+        if !next.is_null() {
+            goready(next);
+        }
+    }
+}

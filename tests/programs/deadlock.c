@@ -1,0 +1,40 @@
+/* Misuse the runtime must report, chosen by argv[1]: "deadlock" waits for a wait group nobody
+ * will finish; "negative" takes a wait group below zero; "unlock" unlocks a mutex that is not
+ * locked; "spawned" deadlocks while other goroutines exist, all blocked too. */
+#include <rtlink.h>
+
+static rt_waitgroup wg, never;
+static rt_mutex mu;
+
+static void blocked(void *arg)
+{
+    (void)arg;
+    rt_waitgroup_wait(&never);
+}
+
+static int is(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+int main(int argc, char **argv)
+{
+    const char *what = argc > 1 ? argv[1] : "";
+    rt_waitgroup_add(&never, 1);
+    if (is(what, "deadlock")) {
+        rt_waitgroup_add(&wg, 1);
+        rt_waitgroup_wait(&wg);
+    } else if (is(what, "negative")) {
+        rt_waitgroup_done(&wg);
+    } else if (is(what, "unlock")) {
+        rt_mutex_unlock(&mu);
+    } else if (is(what, "spawned")) {
+        for (int i = 0; i < 10; i++)
+            rt_go(blocked, 0);
+        rt_waitgroup_wait(&never);
+    }
+    rt_print("not reached\n");
+    return 0;
+}

@@ -1,0 +1,108 @@
+//! The scheduler across several Ms: goroutines running at the same time on different threads,
+//! per-M thread-local storage, parking in wait groups and mutexes, deadlock detection, and a
+//! stress run. Every run has a time limit (`timeout`), so a hang fails the test with the
+//! program's output instead of stopping the suite.
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+/// Runs `exe` with GOMAXPROCS=`procs` under a time limit; (status, stdout, stderr).
+fn run_limited(exe: &Path, procs: &str, args: &[&str], secs: u32) -> (i32, String, String) {
+    output(
+        Command::new("timeout")
+            .arg(secs.to_string())
+            .arg(exe)
+            .args(args)
+            .env_remove("GODEBUG")
+            .env("GOMAXPROCS", procs),
+    )
+}
+
+#[test]
+fn goroutines_run_at_the_same_time_on_different_ms_with_their_own_tls() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "parallel.c", &[]);
+    for _ in 0..20 {
+        let (code, out, err) = run_limited(&exe, "2", &[], 10);
+        assert_eq!(
+            code, 0,
+            "two spinning goroutines must run in parallel on 2 Ps: {out}{err}"
+        );
+        assert_eq!(out, "together: distinct_tls=1 initial=1234,1234\n");
+    }
+    // With one P the two can never meet: the run only stops at the time limit.
+    let (code, _, _) = run_limited(&exe, "1", &[], 1);
+    assert_eq!(
+        code, 124,
+        "on one P nothing runs the second goroutine while the first spins"
+    );
+}
+
+#[test]
+fn a_parallel_sum_with_mutex_and_wait_group_matches_the_serial_one() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "parsum.c", &[]);
+    for (procs, parts) in [("1", "64"), ("2", "64"), ("2", "1"), ("4", "1000"), ("2", "20000")] {
+        let (code, out, err) = run_limited(&exe, procs, &[parts], 30);
+        assert_eq!(
+            (code, out.as_str()),
+            (0, format!("parts={parts} done={parts} ok=1\n").as_str()),
+            "GOMAXPROCS={procs}: {err}"
+        );
+    }
+}
+
+#[test]
+fn stress_the_wakeup_protocol_without_a_hang_or_a_wrong_result() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "parsum.c", &[]);
+    for i in 0..200 {
+        let procs = ["2", "3"][i % 2];
+        let (code, out, err) = run_limited(&exe, procs, &["200"], 10);
+        assert_eq!(
+            (code, out.as_str()),
+            (0, "parts=200 done=200 ok=1\n"),
+            "run {i}, GOMAXPROCS={procs}: {err}"
+        );
+    }
+}
+
+#[test]
+fn misuse_is_a_fatal_error_like_go() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "deadlock.c", &[]);
+    for procs in ["1", "2"] {
+        for (what, msg) in [
+            ("deadlock", "fatal error: all goroutines are asleep - deadlock!\n"),
+            ("spawned", "fatal error: all goroutines are asleep - deadlock!\n"),
+            ("negative", "fatal error: sync: negative WaitGroup counter\n"),
+            ("unlock", "fatal error: sync: unlock of unlocked mutex\n"),
+        ] {
+            let (code, out, err) = run_limited(&exe, procs, &[what], 10);
+            assert_eq!(
+                (code, out.as_str(), err.as_str()),
+                (2, "", msg),
+                "{what}, GOMAXPROCS={procs}"
+            );
+        }
+    }
+}
+
+#[test]
+fn hello_starts_no_thread() {
+    let dir = tempdir();
+    let hello = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/hello.c");
+    let obj = compile(dir.path(), &hello, &[]);
+    let exe = link(dir.path(), "hello", &[obj], &[]);
+    let log = dir.path().join("strace");
+    ok(Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=clone,clone3", "-o"])
+        .arg(&log)
+        .arg(&exe)
+        .env("GOMAXPROCS", "4"));
+    let trace = std::fs::read_to_string(&log).unwrap();
+    assert!(!trace.contains("clone"), "{trace}");
+}
