@@ -1,6 +1,6 @@
 //! The scheduler across several Ms: goroutines running at the same time on different threads,
-//! per-M thread-local storage, parking in wait groups and mutexes, deadlock detection, and a
-//! stress run. Every run has a time limit (`timeout`), so a hang fails the test with the
+//! per-M thread-local storage, parking in wait groups, mutexes, channels and select, deadlock
+//! detection, and stress runs. Every run has a time limit (`timeout`), so a hang fails the test with the
 //! program's output instead of stopping the suite.
 mod common;
 
@@ -71,6 +71,23 @@ fn stress_the_wakeup_protocol_without_a_hang_or_a_wrong_result() {
 }
 
 #[test]
+fn channels_and_select_work_on_any_number_of_ps() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "channels.c", &[]);
+    let want = "pipeline sum=333833500\nbuffered len=3\nbuffered got=3 total=33 after_close=0 ok=0\n\
+                pingpong ball=10000\nselect default=-1\nselect a=100 b=100 sum=9900\n\
+                select send=0 full=-1 value=7\nmany once=1\n";
+    for procs in ["1", "2", "4"] {
+        let (code, out, err) = run_limited(&exe, procs, &[], 20);
+        assert_eq!((code, out.as_str()), (0, want), "GOMAXPROCS={procs}: {err}");
+    }
+    for i in 0..50 {
+        let (code, out, err) = run_limited(&exe, "2", &[], 20);
+        assert_eq!((code, out.as_str()), (0, want), "run {i}: {err}");
+    }
+}
+
+#[test]
 fn misuse_is_a_fatal_error_like_go() {
     let dir = tempdir();
     let exe = build_program(dir.path(), "deadlock.c", &[]);
@@ -80,6 +97,10 @@ fn misuse_is_a_fatal_error_like_go() {
             ("spawned", "fatal error: all goroutines are asleep - deadlock!\n"),
             ("negative", "fatal error: sync: negative WaitGroup counter\n"),
             ("unlock", "fatal error: sync: unlock of unlocked mutex\n"),
+            ("recv", "fatal error: all goroutines are asleep - deadlock!\n"),
+            ("select", "fatal error: all goroutines are asleep - deadlock!\n"),
+            ("sendclosed", "fatal error: send on closed channel\n"),
+            ("closeclosed", "fatal error: close of closed channel\n"),
         ] {
             let (code, out, err) = run_limited(&exe, procs, &[what], 10);
             assert_eq!(

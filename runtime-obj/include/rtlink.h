@@ -10,8 +10,8 @@
  * Goroutines run on GOMAXPROCS processors (Ps), each served by an OS thread (an M) that the
  * runtime starts when there is work for an idle P, so goroutines run in parallel: share data
  * with the synchronisation below (or atomics). On its P a goroutine runs until it returns,
- * yields (rt_gosched), or blocks (rt_waitgroup_wait, rt_mutex_lock), which parks the goroutine,
- * not the thread; there is no preemption yet, so a goroutine that spins forever keeps its P.
+ * yields (rt_gosched), or blocks (a wait group, a mutex, a channel or a select), which parks the
+ * goroutine, not the thread; there is no preemption yet, so a goroutine that spins forever keeps its P.
  * With GOMAXPROCS=1 everything runs on one thread, cooperatively. main returning ends the
  * process whether or not other goroutines have finished. If every goroutine is blocked and no
  * thread can make progress, the program stops with
@@ -108,6 +108,44 @@ typedef struct rt_mutex { uint64_t _state[4]; } rt_mutex;
 void rt_mutex_lock(rt_mutex *m);
 /* Unlocking a mutex that is not locked is a fatal error. */
 void rt_mutex_unlock(rt_mutex *m);
+
+/* ---- channels (Go's chan) ---- */
+
+/* A channel of elements of elem_size bytes (0 is allowed: a channel of signals) with room for
+ * capacity of them (0: unbuffered, each send meets a receive). Channels live as long as the
+ * program (there is no free yet). */
+typedef struct rt_chan rt_chan;
+rt_chan *rt_chan_make(size_t elem_size, size_t capacity);
+
+/* Copies elem_size bytes from elem into the channel; blocks until a receiver or buffer space
+ * takes them. Sending on a closed channel is a fatal error (Go panics). */
+void rt_chan_send(rt_chan *c, const void *elem);
+
+/* Receives into elem (NULL discards); blocks until an element arrives. Returns 1, or 0 once
+ * the channel is closed and its buffer drained (elem is then zeroed). */
+int rt_chan_recv(rt_chan *c, void *elem);
+
+/* Closes the channel: blocked receivers get 0, buffered elements are still delivered, blocked
+ * senders fail. Closing twice is a fatal error. */
+void rt_chan_close(rt_chan *c);
+
+/* Elements waiting in the buffer. */
+size_t rt_chan_len(rt_chan *c);
+
+/* One case of rt_select: dir is RT_SEND (elem is sent) or RT_RECV (elem, may be NULL, receives;
+ * ok is set to 1, or 0 for a closed, drained channel). A NULL channel never proceeds. */
+enum { RT_SEND = 1, RT_RECV = 2 };
+typedef struct rt_select_case {
+    rt_chan *c;
+    int dir;
+    int ok;
+    void *elem;
+} rt_select_case;
+
+/* Go's select over n (at most 64) cases: performs one ready case, chosen at random among the
+ * ready ones, and returns its index. With none ready it returns -1 if block is 0 (select with
+ * default), else waits until one can proceed. */
+int rt_select(rt_select_case *cases, int n, int block);
 
 /* The runtime also defines memcpy, memmove, memset, memcmp, bcmp, strlen and
  * __stack_chk_fail, which compilers may call on their own. */

@@ -34,6 +34,8 @@ pub mod trace;
 pub mod vdso;
 
 #[cfg(not(test))]
+mod chan;
+#[cfg(not(test))]
 mod proc;
 #[cfg(not(test))]
 mod proc_m;

@@ -70,6 +70,10 @@ pub struct G {
     pub entry: usize,
     pub arg: usize,
     pub schedlink: *mut G,
+    /// What woke a parked G: the channel operation (sudog) that completed, for chan.rs.
+    pub param: *mut u8,
+    /// 0 while a select waits; the first waker to CAS it to 1 completes one of its cases.
+    pub selectdone: AtomicU32,
 }
 
 impl G {

@@ -1,6 +1,8 @@
 /* Misuse the runtime must report, chosen by argv[1]: "deadlock" waits for a wait group nobody
  * will finish; "negative" takes a wait group below zero; "unlock" unlocks a mutex that is not
- * locked; "spawned" deadlocks while other goroutines exist, all blocked too. */
+ * locked; "spawned" deadlocks while other goroutines exist, all blocked too; "recv" receives
+ * from a channel nobody sends on; "sendclosed" and "closeclosed" misuse a closed channel;
+ * "select" blocks in a select with no usable case. */
 #include <rtlink.h>
 
 static rt_waitgroup wg, never;
@@ -34,6 +36,19 @@ int main(int argc, char **argv)
         for (int i = 0; i < 10; i++)
             rt_go(blocked, 0);
         rt_waitgroup_wait(&never);
+    } else if (is(what, "recv")) {
+        rt_chan_recv(rt_chan_make(8, 0), 0);
+    } else if (is(what, "sendclosed") || is(what, "closeclosed")) {
+        rt_chan *c = rt_chan_make(4, 1);
+        int v = 1;
+        rt_chan_close(c);
+        if (is(what, "sendclosed"))
+            rt_chan_send(c, &v);
+        else
+            rt_chan_close(c);
+    } else if (is(what, "select")) {
+        rt_select_case none[1] = {{0, RT_RECV, 0, 0}};
+        rt_select(none, 1, 1);
     }
     rt_print("not reached\n");
     return 0;
