@@ -5,10 +5,10 @@
 # samples/hello.c), strips them, and prints one table: stripped size, start-up time as a ratio
 # to the floor measured in the same hyperfine run (pinned to CPU 0), user-space instructions
 # (valgrind/callgrind), syscalls including execve (strace -f), minor page faults
-# (/usr/bin/time), threads created. Then `rtlink build` of hello against the bare `ld` call it
-# wraps, and `rtlink inspect` against nm and readelf on a large unstripped binary (rtlink's own
-# debug build), side by side. Installs what it needs (Debian packages, through
-# scripts/install-deps.sh) when it is missing.
+# (/usr/bin/time), threads created. Then `rtlink build` of hello against the bare linker call it
+# makes, `rtlink inspect` against nm and readelf on a large unstripped binary (rtlink's own
+# debug build), and the scheduler against Go's (benches/sched.c and sched.go), side by side.
+# Installs what it needs (Debian packages, through scripts/install-deps.sh) when it is missing.
 # Environment: RUNS (hyperfine runs per program, default 1000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -89,6 +89,22 @@ hyperfine -N --warmup 3 --runs 30 --output=null --export-json "$out/inspect.json
   fail "hyperfine (inspect) failed"
 nm "$big" | wc -l >"$out/big.syms"
 
+# The scheduler against Go's on the same machine: benches/sched.c (rtlink) and benches/sched.go
+# run the same operations and print ns per operation (ms in total for cpu); 5 runs of each at
+# each GOMAXPROCS, the report takes the medians.
+CFLAGS=-O2 "$rtlink" build benches/sched.c -o "$out/sched-rtlink" || fail "rtlink build sched.c failed"
+(cd "$out" && GOCACHE=$out/gocache GOPATH=$out/gopath GO111MODULE=off GOTOOLCHAIN=local \
+  go build -trimpath -o "$out/sched-go" "$root/benches/sched.go") || fail "go build sched.go failed"
+for impl in rtlink go; do
+  for bench in "spawn 100000" "gosched 1000000" "pingpong 200000" "cpu 200000"; do
+    for procs in 1 2; do
+      for _ in 1 2 3 4 5; do
+        GOMAXPROCS=$procs timeout 60 "$out/sched-$impl" $bench || fail "sched-$impl $bench failed"
+      done >"$out/sched-$impl-${bench%% *}-$procs"
+    done
+  done
+done
+
 python3 - "$out" "${progs[@]}" <<'EOF'
 import json, os, statistics, sys
 out, progs = sys.argv[1], sys.argv[2:]
@@ -130,4 +146,26 @@ print(f"inspect, {size:.0f} MB unstripped binary with {syms:,} symbols and DWARF
 print(f"  rtlink inspect --nm -n: {i[0] / i[1]:.2f}x nm -n ({i[0] * 1e3:.1f} ms vs {i[1] * 1e3:.1f} ms)")
 print(f"  rtlink inspect (summary): {i[2] / (i[1] + i[3]):.2f}x readelf -h -l -S plus nm -n "
       f"({i[2] * 1e3:.1f} ms vs {(i[1] + i[3]) * 1e3:.1f} ms)")
+
+
+def sched(impl, bench, procs):
+    return statistics.median(int(v) for v in open(f"{out}/sched-{impl}-{bench}-{procs}").read().split())
+
+
+print()
+print("| scheduler (median of 5) | GOMAXPROCS | rtlink | Go | rtlink / Go | target |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
+targets = {"spawn": "<= 200 ns", "gosched": "<= 35 ns (1 P)", "pingpong": "<= 160 ns"}
+what = {"spawn": "spawn + run + exit, per goroutine", "gosched": "rt_gosched, two goroutines",
+        "pingpong": "unbuffered channel round trip"}
+for bench in ("spawn", "gosched", "pingpong"):
+    for procs in (1, 2):
+        r, g = sched("rtlink", bench, procs), sched("go", bench, procs)
+        print(f"| {what[bench]} | {procs} | {r:.0f} ns | {g:.0f} ns | {r / g:.2f}x | {targets[bench]} |")
+print()
+print("| CPU-bound work, 4 goroutines (median of 5) | 1 P | 2 Ps | 2 Ps faster by | target |")
+print("| --- | ---: | ---: | ---: | ---: |")
+for impl in ("rtlink", "go"):
+    one, two = sched(impl, "cpu", 1), sched(impl, "cpu", 2)
+    print(f"| {impl} | {one:.0f} ms | {two:.0f} ms | {one / two:.2f}x | >= 1.8x |")
 EOF

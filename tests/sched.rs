@@ -88,6 +88,31 @@ fn channels_and_select_work_on_any_number_of_ps() {
 }
 
 #[test]
+fn a_goroutine_blocked_in_read_does_not_stop_the_others() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "blockread.c", &[]);
+    for procs in ["1", "1", "1", "2", "4"] {
+        let (code, out, err) = run_limited(&exe, procs, &[], 10);
+        assert_eq!(
+            (code, out.as_str()),
+            (0, "reader got x (n=1) after 3 workers\nmain done\n"),
+            "GOMAXPROCS={procs}: {err}"
+        );
+    }
+    // A program with no other goroutine reads through rt_read just the same.
+    let mut child = Command::new(&exe)
+        .arg("stdin")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"line one\nline two\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "line one\nline two\n");
+}
+
+#[test]
 fn misuse_is_a_fatal_error_like_go() {
     let dir = tempdir();
     let exe = build_program(dir.path(), "deadlock.c", &[]);

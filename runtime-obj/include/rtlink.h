@@ -87,6 +87,18 @@ void rt_gosched(void);
 /* The calling goroutine's id; the goroutine running main is 1. */
 int64_t rt_goid(void);
 
+/* ---- blocking system calls ---- */
+
+/* read(2). While the thread waits in the kernel, the goroutine's P runs other goroutines on
+ * another thread. Returns the kernel's result (a negative errno on failure). */
+long rt_read(int fd, void *buf, size_t n);
+
+/* Any system call that may block (nr and up to six arguments), with the same hand-off as
+ * rt_read; returns the kernel's result. It must not change the runtime's state: no clone, exit,
+ * sigaltstack, signal mask or arch_prctl. (rt_write does not hand off: it is meant for
+ * terminals, files and pipes with room.) */
+long rt_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+
 /* ---- synchronisation (blocking parks the goroutine, never the thread) ---- */
 
 /* A wait group (Go's sync.WaitGroup). Zero-initialised storage is ready to use; do not copy

@@ -49,6 +49,8 @@ mod stack;
 mod symtab;
 #[cfg(not(test))]
 mod sync;
+#[cfg(not(test))]
+mod syscall;
 
 #[cfg(not(test))]
 #[panic_handler]

@@ -324,7 +324,7 @@ fn releasep_to_idle(mp: *mut M) {
 }
 
 /// Takes an idle P for the current M, if there is one.
-fn pidleget_locked(mp: *mut M) -> bool {
+pub fn pidleget_locked(mp: *mut M) -> bool {
     // SAFETY: the list changes under sched.lock; a P taken off it is held by nobody.
     unsafe {
         let s = sched();
@@ -336,6 +336,43 @@ fn pidleget_locked(mp: *mut M) -> bool {
         }
         acquirep(mp, pp);
         true
+    }
+}
+
+/// Go's handoffp, for an M entering a blocking system call: its P goes to another M if there
+/// is work for it, else to the idle list.
+pub fn handoffp(mp: *mut M) {
+    // SAFETY: mp is the current M and holds its P; a P it lets go of is held by nobody until
+    // startm hands it over or pidleget takes it.
+    unsafe {
+        let pp = (*mp).p;
+        (*mp).p = null_mut();
+        (*pp).m = null_mut();
+        let f = STARTM.load(Relaxed);
+        if !f.is_null() && (!(*pp).runq.is_empty() || !(*sched()).runq.is_empty()) {
+            let startm: unsafe fn(*mut P, bool) = core::mem::transmute(f);
+            startm(pp, false);
+            return;
+        }
+        let s = sched();
+        (*s).lock.lock();
+        pidleput(pp);
+        (*s).lock.unlock();
+    }
+}
+
+/// exitsyscall found no idle P: on g0, the goroutine goes on the global queue and the M
+/// sleeps until it is given a P (Go: exitsyscall0).
+pub extern "C" fn exitsyscall_stop(gp: *mut G) -> ! {
+    let mp = getm();
+    // SAFETY: on g0 after mcall saved gp; gp is ours until queued.
+    unsafe {
+        (*gp).status.store(G_RUNNABLE, Release);
+        (*mp).curg = null_mut();
+        (*sched()).runq.put(gp);
+        wakep();
+        stopm(mp);
+        runtime_schedule()
     }
 }
 

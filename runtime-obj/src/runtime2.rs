@@ -55,6 +55,7 @@ pub const FCW_DEFAULT: u16 = 0x037f;
 pub const G_IDLE: u32 = 0;
 pub const G_RUNNABLE: u32 = 1;
 pub const G_RUNNING: u32 = 2;
+pub const G_SYSCALL: u32 = 3;
 pub const G_WAITING: u32 = 4;
 pub const G_DEAD: u32 = 6;
 
