@@ -218,6 +218,7 @@ fn symbol_errors_in_lld_layout() {
     assert_eq!(
         err,
         "rtlink: error: undefined symbol: rt_chan_sendd\n>>> referenced by worker.c:3\n>>>               worker.o:(produce)\n\
+         >>> did you mean: rt_chan_send\n\
          rtlink: error: undefined symbol: rt_prnt\n>>> referenced by worker.c:4\n>>>               worker.o:(main)\n>>> did you mean: rt_print\n"
     );
 

@@ -74,6 +74,11 @@ long rt_pagesize(void);
 /* Monotonic time in nanoseconds (vDSO clock_gettime; a system call if there is no vDSO). */
 int64_t rt_nanotime(void);
 
+/* The calling goroutine sleeps for at least ns nanoseconds; other goroutines run meanwhile
+ * (ns <= 0 only yields). A goroutine that never yields delays the timers of its own P: there
+ * is no preemption yet. */
+void rt_sleep(int64_t ns);
+
 /* ---- goroutines ---- */
 
 /* Starts a goroutine that runs fn(arg) on a stack of its own (256 KiB, with a guard page
@@ -153,6 +158,10 @@ typedef struct rt_select_case {
     int ok;
     void *elem;
 } rt_select_case;
+
+/* A channel of int64_t that receives the deadline (an rt_nanotime value) once, ns nanoseconds
+ * from now: Go's time.After, for timeouts in rt_select. */
+rt_chan *rt_after(int64_t ns);
 
 /* Go's select over n (at most 64) cases: performs one ready case, chosen at random among the
  * ready ones, and returns its index. With none ready it returns -1 if block is 0 (select with

@@ -223,7 +223,7 @@ unsafe fn send_direct(c: &mut Chan, sg: *mut Sudog, elem: *const u8) {
         let gp = (*sg).g;
         (*gp).param = sg.cast();
         c.lock.unlock();
-        goready(gp);
+        goready(gp, true);
     }
 }
 
@@ -248,7 +248,7 @@ unsafe fn recv_direct(c: &mut Chan, sg: *mut Sudog, elem: *mut u8) {
         let gp = (*sg).g;
         (*gp).param = sg.cast();
         c.lock.unlock();
-        goready(gp);
+        goready(gp, true);
     }
 }
 
@@ -332,6 +332,15 @@ unsafe fn chanrecv(c: *mut Chan, elem: *mut u8, block: bool) -> (bool, bool) {
     }
 }
 
+/// Sends if a receiver or buffer space is ready (a timer's send, from the scheduler).
+///
+/// # Safety
+/// As for chansend.
+pub unsafe fn send_nonblocking(c: *mut Chan, elem: *const u8) -> bool {
+    // SAFETY: forwarded.
+    unsafe { chansend(c, elem, false) }
+}
+
 /// Sends the element at `elem`, blocking until a receiver or buffer space takes it.
 ///
 /// # Safety
@@ -388,7 +397,7 @@ pub unsafe extern "C" fn rt_chan_close(c: *mut Chan) {
         c.lock.unlock();
         while !woken.is_null() {
             let next = (*woken).next;
-            goready((*woken).g);
+            goready((*woken).g, true);
             woken = next;
         }
     }

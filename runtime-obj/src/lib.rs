@@ -51,6 +51,8 @@ mod symtab;
 mod sync;
 #[cfg(not(test))]
 mod syscall;
+#[cfg(not(test))]
+mod time;
 
 #[cfg(not(test))]
 #[panic_handler]

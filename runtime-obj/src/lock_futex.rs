@@ -99,6 +99,24 @@ impl Note {
         }
     }
 
+    /// Sleeps until woken or until `ns` nanoseconds have passed; returns whether it was woken.
+    pub fn sleep_for(&self, ns: i64) -> bool {
+        if self.key.load(Ordering::Acquire) == 0 && ns > 0 {
+            let ts = [ns / 1_000_000_000, ns % 1_000_000_000];
+            // SAFETY: as in wakeup; ts is a valid relative timespec.
+            unsafe {
+                sys_linux::syscall4(
+                    SYS_FUTEX,
+                    self.key.as_ptr() as usize,
+                    FUTEX_WAIT_PRIVATE,
+                    0,
+                    ts.as_ptr() as usize,
+                );
+            }
+        }
+        self.key.load(Ordering::Acquire) != 0
+    }
+
     pub fn sleep(&self) {
         while self.key.load(Ordering::Acquire) == 0 {
             // SAFETY: as in wakeup; FUTEX_WAIT returns at once if the word is no longer 0.

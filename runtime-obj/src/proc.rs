@@ -298,7 +298,7 @@ fn procresize(n: u32) {
             s.npidle.fetch_add(1, Relaxed);
         }
         if (0..n as usize).any(|i| !(**allp.add(i)).runq.is_empty()) || !s.runq.is_empty() {
-            throw("unknown runnable goroutine during bootstrap");
+            throw("procresize: runnable G at bootstrap");
         }
     }
 }
@@ -422,17 +422,18 @@ pub extern "C" fn runtime_schedule() -> ! {
     }
 }
 
-/// Go's findRunnable, in Go's order: the global queue first every 61st tick (fairness), then
-/// runnext and the local ring, then the global queue; then other Ms' work (proc_m.rs:
-/// `steal_or_stop`: stealing as a spinning M, else giving up the P and sleeping until woken
-/// with one, then looking again). In a program that never started a goroutine there is no
-/// other work anywhere, so finding none is a deadlock. Tick 0 does not count: the main
-/// goroutine inherits the P's first tick, and in Go runtime.main has parked and rescheduled
-/// several times before user code runs, so user code never sees it.
+/// Go's findRunnable, in Go's order: due timers first, the global queue every 61st tick
+/// (fairness), then runnext and the local ring, then the global queue; then other Ms' work
+/// (proc_m.rs: `steal_or_stop`: stealing as a spinning M, else giving up the P and sleeping
+/// until woken with one, then looking again). In a program that never started a goroutine or
+/// a timer there is no other work anywhere, so finding none is a deadlock. Tick 0 does not
+/// count: the main goroutine inherits the P's first tick, and in Go runtime.main has parked and
+/// rescheduled several times before user code runs, so user code never sees it.
 fn find_runnable(mp: *mut M) -> (*mut G, bool) {
     loop {
         // SAFETY: mp holds pp.
         unsafe {
+            crate::time::run_timers((*mp).p);
             let s = sched();
             let p = &*(*mp).p;
             let procs = (*s).gomaxprocs;
@@ -494,16 +495,18 @@ extern "C" fn park_m(gp: *mut G) -> ! {
     runtime_schedule()
 }
 
-/// Go's goready: `gp`, parked, becomes runnable next on the current P, and an idle P gets an M.
+/// Go's goready: `gp`, parked, becomes runnable on the current P (in runnext when `next`, so
+/// it runs next, as a woken communication partner should; else at the ring's tail), and an idle
+/// P gets an M.
 ///
 /// # Safety
 /// `gp` must be parked (gopark) and taken off whatever wait list held it, by the caller.
-pub unsafe fn goready(gp: *mut G) {
+pub unsafe fn goready(gp: *mut G, next: bool) {
     // SAFETY: the caller's guarantee; the current M holds its P, whose queue it may write.
     unsafe {
         (*gp).status.store(G_RUNNABLE, Release);
         let pp = (*getm()).p;
-        (*pp).runq.put(gp, true, &(*sched()).runq);
+        (*pp).runq.put(gp, next, &(*sched()).runq);
     }
     wakep();
 }
@@ -533,7 +536,7 @@ extern "C" fn goexit0(gp: *mut G) -> ! {
 pub extern "C" fn runtime_goexit1() -> ! {
     // SAFETY: called on a goroutine's own stack, never on g0.
     unsafe { runtime_mcall(goexit0) };
-    throw("goexit: a dead goroutine was resumed")
+    throw("goexit: dead G resumed")
 }
 
 #[no_mangle]

@@ -18,8 +18,9 @@
 //! - A new M's thread is cloned with all signals blocked, gets its own g0 stack (with a guard
 //!   page), its own static TLS block (`tls::new_block`) and signal stack, and restores the
 //!   process's signal mask in `runtime_mstart_m` before it schedules.
-//! - Ms never exit. When every M is idle (none running, none being started) nothing can make a
-//!   goroutine runnable again, so `stopm` reports Go's deadlock error.
+//! - Ms never exit. When every M is idle (none running, none being started) and no timer is
+//!   pending, nothing can make a goroutine runnable again, so `stopm` reports Go's deadlock
+//!   error. With timers pending an idle M sleeps only until the earliest (time.rs).
 //! - Until a program starts a goroutine (`rt_go` calls `enable_ms`) there is one goroutine and
 //!   nothing another M could run, so `wakep` starts nothing and an M out of work has found a
 //!   deadlock. The multi-M paths (`startm`, `steal_or_stop`) are reached only through the
@@ -166,6 +167,11 @@ pub fn steal_or_stop(mp: *mut M) -> *mut G {
 fn steal_or_stop_ms(mp: *mut M) -> *mut G {
     // SAFETY: mp is the current M and holds its P until releasep_to_idle.
     unsafe {
+        // Due timers anywhere (an idle P's among them) become work here first.
+        crate::time::run_all_due();
+        if !(*(*mp).p).runq.is_empty() {
+            return null_mut();
+        }
         let s = sched();
         let busy = (*s).gomaxprocs - (*s).npidle.load(Relaxed);
         if (*mp).spinning || 2 * (*s).nmspinning.load(Relaxed) < busy {
@@ -292,21 +298,62 @@ fn stop_spinning(mp: *mut M) {
 
 /// Go's stopm, for an M that has released its P: sleep until startm hands over a P, then
 /// take it.
+///
+/// With timers pending it sleeps only until the earliest; then, unless a waker has claimed it
+/// meanwhile, it leaves the idle list and takes an idle P to fire them (or sleeps again if
+/// every P is busy: their Ms fire timers as they schedule).
 fn stopm(mp: *mut M) {
-    // SAFETY: the idle list changes under sched.lock; the note is this M's own.
+    // SAFETY: the idle list changes under sched.lock; the note is this M's own; an M a waker
+    // took off the idle list (mget) always gets its wakeup, with nextp set.
     unsafe {
         let s = sched();
-        (*s).lock.lock();
-        (*mp).schedlink = (*s).midle;
-        (*s).midle = mp;
-        (*s).nmidle += 1;
-        checkdead();
-        (*s).lock.unlock();
+        loop {
+            (*s).lock.lock();
+            (*mp).schedlink = (*s).midle;
+            (*s).midle = mp;
+            (*s).nmidle += 1;
+            checkdead();
+            (*s).lock.unlock();
+            let deadline = crate::time::next_when();
+            if deadline == 0 || (*mp).park.sleep_for(deadline - crate::vdso::nanotime()) {
+                break;
+            }
+            (*s).lock.lock();
+            if !midle_remove(mp) {
+                // A waker took this M off the list: its wakeup is on the way.
+                (*s).lock.unlock();
+                break;
+            }
+            let pp = pidleget();
+            (*s).lock.unlock();
+            if !pp.is_null() {
+                acquirep(mp, pp);
+                return;
+            }
+        }
         (*mp).park.sleep();
         (*mp).park.clear();
         let pp = (*mp).nextp;
         (*mp).nextp = null_mut();
         acquirep(mp, pp);
+    }
+}
+
+/// Takes `mp` off the idle list if it is there. Sched.lock must be held.
+unsafe fn midle_remove(mp: *mut M) -> bool {
+    // SAFETY: under sched.lock, the idle list's Ms are live and linked through schedlink.
+    unsafe {
+        let s = sched();
+        let mut link: *mut *mut M = &mut (*s).midle;
+        while !(*link).is_null() {
+            if *link == mp {
+                *link = (*mp).schedlink;
+                (*s).nmidle -= 1;
+                return true;
+            }
+            link = &mut (**link).schedlink;
+        }
+        false
     }
 }
 
@@ -390,7 +437,7 @@ fn any_runnable() -> bool {
 unsafe fn checkdead() {
     // SAFETY: under sched.lock, mnext and nmidle are stable.
     let running = unsafe { (*sched()).mnext - (*sched()).nmidle };
-    if running > 0 || any_runnable() {
+    if running > 0 || any_runnable() || crate::time::next_when() != 0 {
         return;
     }
     throw("all goroutines are asleep - deadlock!")

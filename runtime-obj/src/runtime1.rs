@@ -184,7 +184,7 @@ pub extern "C" fn runtime_check() {
     // SAFETY: runtime_asm_offsets is a read-only table of 17 bytes in asm_amd64.S.
     let asm = unsafe { core::ptr::read_volatile(&raw const runtime_asm_offsets) };
     if asm != AsmOffsets::rust() {
-        throw("check: asm struct offsets differ from runtime2.rs");
+        throw("check: asm offsets differ from runtime2.rs");
     }
     let a = AtomicU32::new(1);
     if a.compare_exchange(1, 2, SeqCst, SeqCst) != Ok(1) || a.compare_exchange(1, 3, SeqCst, SeqCst) != Err(2) {

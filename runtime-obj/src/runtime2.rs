@@ -11,7 +11,7 @@
 //! - `Sched`'s plain fields are guarded by `Sched.lock`; its atomics may be read without it
 //!   (wakep's fast checks) but change only under it, except `nmspinning` (see proc.rs).
 use core::ptr::null_mut;
-use core::sync::atomic::{AtomicBool, AtomicU32};
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU32};
 
 use crate::global::Global;
 use crate::lock_futex::{Mutex, Note};
@@ -123,6 +123,25 @@ impl M {
 pub const P_IDLE: u32 = 0;
 pub const P_RUNNING: u32 = 1;
 
+/// A timer (time.rs): at `when`, ready `g` (rt_sleep) or send `when` on the channel `c`
+/// (rt_after).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Timer {
+    pub when: i64,
+    pub g: *mut G,
+    pub c: *mut u8,
+}
+
+/// A P's timers: a min-heap by deadline in persistentalloc storage (time.rs).
+#[repr(C)]
+pub struct Timers {
+    pub lock: Mutex,
+    pub len: u32,
+    pub cap: u32,
+    pub heap: *mut Timer,
+}
+
 #[repr(C)]
 pub struct P {
     pub id: i32,
@@ -130,6 +149,9 @@ pub struct P {
     pub schedtick: u32,
     pub m: *mut M,
     pub link: *mut P,
+    /// The earliest timer deadline on this P (0: none), readable without the timers' lock.
+    pub timer0: AtomicI64,
+    pub timers: Timers,
     pub runq: RunQ,
 }
 

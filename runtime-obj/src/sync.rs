@@ -110,7 +110,7 @@ pub unsafe extern "C" fn rt_waitgroup_add(wg: *mut WaitGroup, delta: i64) {
             if gp.is_null() {
                 break;
             }
-            goready(gp);
+            goready(gp, true);
         }
     }
 }
@@ -184,7 +184,7 @@ pub unsafe extern "C" fn rt_mutex_unlock(m: *mut RtMutex) {
         }
         m.lock.unlock();
         if !next.is_null() {
-            goready(next);
+            goready(next, true);
         }
     }
 }

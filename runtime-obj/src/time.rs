@@ -1,0 +1,259 @@
+//! Timers (Go: time.go): `rt_sleep` and `rt_after`, kept per P in a min-heap by deadline.
+//!
+//! Invariants:
+//! - A P's heap is changed only under its `timers` lock; `P.timer0` mirrors the earliest
+//!   deadline (0: no timer) so the scheduler can look without the lock.
+//! - A sleeping goroutine's timer is added only once the goroutine is parked (from gopark's
+//!   callback, on g0), so no M can fire it early; firing readies it like any waker.
+//! - A timer fires at the first schedule on its P after its deadline, or when an M that found
+//!   no work runs other Ps' expired timers; an M going to sleep with timers pending sleeps only
+//!   until the earliest one (proc_m.rs). Without preemption a goroutine that never yields
+//!   delays the timers of its own P (as in Go before 1.14).
+//! - Timers fire outside the lock: pop one, unlock, fire, repeat.
+//! - Until a program first uses a timer, the scheduler reaches this code only through
+//!   `RUN_TIMERS`, so a program without timers does not link it.
+use core::ptr::null_mut;
+use core::sync::atomic::AtomicPtr;
+use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+
+use crate::chan::Chan;
+use crate::print::throw;
+use crate::proc::{gopark, goready};
+use crate::proc_m::{enable_ms, getm, sched};
+use crate::runtime2::{Timer, Timers, G, P};
+use crate::tls::getg;
+use crate::vdso::nanotime;
+
+/// `run_expired`, once any timer exists; null before.
+static RUN_TIMERS: AtomicPtr<()> = AtomicPtr::new(null_mut());
+
+impl Timers {
+    fn at(&self, i: u32) -> *mut Timer {
+        // SAFETY: callers pass i < len <= cap, inside the heap's storage.
+        unsafe { self.heap.add(i as usize) }
+    }
+
+    /// # Safety
+    /// The lock is held.
+    unsafe fn push(&mut self, t: Timer) {
+        if self.len == self.cap {
+            let cap = (self.cap * 2).max(16);
+            let bigger = crate::malloc::persistentalloc(cap as usize * core::mem::size_of::<Timer>(), 8) as *mut Timer;
+            // SAFETY: both arrays hold at least len timers.
+            unsafe {
+                crate::mem::copy_forward(
+                    bigger.cast(),
+                    self.heap.cast(),
+                    self.len as usize * core::mem::size_of::<Timer>(),
+                )
+            };
+            self.heap = bigger;
+            self.cap = cap;
+        }
+        let mut i = self.len;
+        self.len += 1;
+        // SAFETY: i < len; the parent of a slot is a live slot.
+        unsafe {
+            while i > 0 {
+                let parent = (i - 1) / 2;
+                if (*self.at(parent)).when <= t.when {
+                    break;
+                }
+                *self.at(i) = *self.at(parent);
+                i = parent;
+            }
+            *self.at(i) = t;
+        }
+    }
+
+    /// Takes the earliest timer if it is due at `now`.
+    ///
+    /// # Safety
+    /// The lock is held.
+    unsafe fn pop_due(&mut self, now: i64) -> Option<Timer> {
+        // SAFETY: slots below len are live.
+        unsafe {
+            if self.len == 0 || (*self.at(0)).when > now {
+                return None;
+            }
+            let top = *self.at(0);
+            self.len -= 1;
+            let last = *self.at(self.len);
+            let mut i = 0;
+            loop {
+                let mut child = 2 * i + 1;
+                if child >= self.len {
+                    break;
+                }
+                if child + 1 < self.len && (*self.at(child + 1)).when < (*self.at(child)).when {
+                    child += 1;
+                }
+                if last.when <= (*self.at(child)).when {
+                    break;
+                }
+                *self.at(i) = *self.at(child);
+                i = child;
+            }
+            if self.len > 0 {
+                *self.at(i) = last;
+            }
+            Some(top)
+        }
+    }
+
+    fn earliest(&self) -> i64 {
+        if self.len == 0 {
+            0
+        } else {
+            // SAFETY: slot 0 is live when len > 0.
+            unsafe { (*self.at(0)).when }
+        }
+    }
+}
+
+/// Adds `t` to P `pp`'s heap.
+///
+/// # Safety
+/// `pp` is a live P.
+unsafe fn add(pp: *mut P, t: Timer) {
+    RUN_TIMERS.store(core::hint::black_box(run_expired as *mut ()), Release);
+    // SAFETY: the caller's guarantee; the heap is changed under its lock.
+    unsafe {
+        let ts = &mut (*pp).timers;
+        ts.lock.lock();
+        ts.push(t);
+        (*pp).timer0.store(ts.earliest(), Release);
+        ts.lock.unlock();
+    }
+}
+
+/// Fires the timers of `pp` that are due, in deadline order (their goroutines join the run
+/// queue's tail, FIFO, not runnext). Called by the scheduler through `run_timers` on the M
+/// holding `pp`, or on an idle P's heap by an M that found no work.
+fn run_expired(pp: *mut P) {
+    let now = nanotime();
+    // SAFETY: pp is a live P.
+    if unsafe { (*pp).timer0.load(Acquire) } > now {
+        return;
+    }
+    loop {
+        // SAFETY: pp is a live P; its heap is changed under its lock.
+        let t = unsafe {
+            let ts = &mut (*pp).timers;
+            ts.lock.lock();
+            let t = ts.pop_due(now);
+            (*pp).timer0.store(ts.earliest(), Release);
+            ts.lock.unlock();
+            t
+        };
+        let Some(t) = t else { return };
+        // SAFETY: a timer's goroutine is parked (its timer was added after it parked) and is
+        // readied once; a timer's channel has room for its one element.
+        unsafe {
+            if !t.g.is_null() {
+                goready(t.g, false);
+            } else {
+                let mut when = t.when;
+                crate::chan::send_nonblocking(t.c.cast(), &mut when as *mut i64 as *const u8);
+            }
+        }
+    }
+}
+
+/// The scheduler's check: fires `pp`'s due timers if it has any timer at all.
+#[inline(always)]
+pub fn run_timers(pp: *mut P) {
+    // SAFETY: pp is a live P; a P has a timer only after `add` set RUN_TIMERS to run_expired.
+    unsafe {
+        if (*pp).timer0.load(Relaxed) != 0 {
+            let f: fn(*mut P) = core::mem::transmute(RUN_TIMERS.load(Acquire));
+            f(pp);
+        }
+    }
+}
+
+/// The earliest deadline on any P (0: none), for an M deciding how long to sleep.
+pub fn next_when() -> i64 {
+    // SAFETY: allp has gomaxprocs live Ps; timer0 is an atomic.
+    unsafe {
+        let s = sched();
+        (0..(*s).gomaxprocs as usize)
+            .map(|i| (**(*s).allp.add(i)).timer0.load(Acquire))
+            .filter(|&w| w != 0)
+            .min()
+            .unwrap_or(0)
+    }
+}
+
+/// Fires due timers on every P (an M with no work does this before it sleeps).
+pub fn run_all_due() {
+    // SAFETY: allp has gomaxprocs live Ps.
+    unsafe {
+        let s = sched();
+        for i in 0..(*s).gomaxprocs as usize {
+            run_timers(*(*s).allp.add(i));
+        }
+    }
+}
+
+#[repr(C)]
+struct SleepRequest {
+    when: i64,
+    g: *mut G,
+}
+
+extern "C" fn add_sleep_timer(req: usize) {
+    // SAFETY: rt_sleep passes its request, alive on the parked goroutine's stack; on g0 the M
+    // still holds its P.
+    unsafe {
+        let r = &*(req as *const SleepRequest);
+        add(
+            (*getm()).p,
+            Timer {
+                when: r.when,
+                g: r.g,
+                c: null_mut(),
+            },
+        );
+    }
+}
+
+/// C API: the calling goroutine sleeps for at least `ns` nanoseconds (yields if `ns` <= 0).
+#[no_mangle]
+pub extern "C" fn rt_sleep(ns: i64) {
+    enable_ms();
+    if ns <= 0 {
+        crate::proc::rt_gosched();
+        return;
+    }
+    let req = SleepRequest {
+        when: nanotime().saturating_add(ns),
+        g: getg(),
+    };
+    gopark(add_sleep_timer, &req as *const SleepRequest as usize);
+}
+
+/// C API: a channel that receives the deadline (an rt_nanotime value, int64_t) once, `ns`
+/// nanoseconds from now (Go's time.After).
+#[no_mangle]
+pub extern "C" fn rt_after(ns: i64) -> *mut Chan {
+    enable_ms();
+    let c = crate::chan::rt_chan_make(8, 1);
+    let when = nanotime().saturating_add(ns.max(0));
+    // SAFETY: on a goroutine whose M holds a P.
+    unsafe {
+        let pp = (*getm()).p;
+        if pp.is_null() {
+            throw("rt_after: no P");
+        }
+        add(
+            pp,
+            Timer {
+                when,
+                g: null_mut(),
+                c: c.cast(),
+            },
+        );
+    }
+    c
+}

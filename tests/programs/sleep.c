@@ -1,0 +1,90 @@
+/* Timers: rt_sleep's duration; many goroutines sleeping different times wake in deadline
+ * order; a select with a timeout (rt_after) when nothing comes, and a value that beats the
+ * timeout; main sleeping while a goroutine spins on rt_gosched. Usage: sleep [goroutines] */
+#include <rtlink.h>
+
+#define MS 1000000L
+
+static long n_sleepers = 2000;
+static rt_waitgroup wg;
+static rt_mutex mu;
+static long order[20000], norder;
+
+static long number(const char *s)
+{
+    long n = 0;
+    while (*s >= '0' && *s <= '9')
+        n = n * 10 + (*s++ - '0');
+    return n;
+}
+
+static int64_t base;
+
+static void sleeper(void *arg)
+{
+    long k = (long)arg;
+    /* Deadlines 0.5 ms apart from a common base, started in a scrambled order. */
+    rt_sleep(base + 20 * MS + k * (MS / 2) - rt_nanotime());
+    rt_mutex_lock(&mu);
+    order[norder++] = k;
+    rt_mutex_unlock(&mu);
+    rt_waitgroup_done(&wg);
+}
+
+static void late_sender(void *arg)
+{
+    rt_sleep(5 * MS);
+    long v = 42;
+    rt_chan_send(arg, &v);
+}
+
+static volatile int stop;
+
+static void spinner(void *arg)
+{
+    (void)arg;
+    while (!stop)
+        rt_gosched();
+    rt_waitgroup_done(&wg);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        n_sleepers = number(argv[1]);
+    int64_t t0 = rt_nanotime();
+    rt_sleep(30 * MS);
+    int64_t slept = rt_nanotime() - t0;
+    rt_printf("sleep 30ms: at_least=%d not_too_long=%d\n", slept >= 30 * MS, slept < 300 * MS);
+
+    rt_waitgroup_add(&wg, n_sleepers);
+    base = rt_nanotime();
+    for (long i = 0; i < n_sleepers; i++)
+        rt_go(sleeper, (void *)((i * 7919) % n_sleepers));
+    rt_waitgroup_wait(&wg);
+    long inversions = 0;
+    for (long i = 1; i < norder; i++)
+        inversions += order[i] < order[i - 1] - 2; /* beyond scheduling jitter: 1 ms */
+    rt_printf("sleepers=%ld woke=%ld out_of_order=%ld\n", n_sleepers, norder, inversions);
+
+    rt_chan *never = rt_chan_make(8, 0);
+    long v = 0;
+    int64_t dl = 0;
+    rt_select_case cs[2] = {{never, RT_RECV, 0, &v}, {rt_after(10 * MS), RT_RECV, 0, &dl}};
+    t0 = rt_nanotime();
+    int which = rt_select(cs, 2, 1);
+    rt_printf("timeout case=%d waited_enough=%d\n", which, rt_nanotime() - t0 >= 10 * MS);
+    rt_chan *soon = rt_chan_make(8, 0);
+    rt_go(late_sender, soon);
+    rt_select_case cs2[2] = {{soon, RT_RECV, 0, &v}, {rt_after(2000 * MS), RT_RECV, 0, &dl}};
+    which = rt_select(cs2, 2, 1);
+    rt_printf("value case=%d v=%ld\n", which, v);
+
+    rt_waitgroup_add(&wg, 1);
+    rt_go(spinner, 0);
+    rt_sleep(10 * MS);
+    stop = 1;
+    rt_waitgroup_wait(&wg);
+    rt_printf("slept beside a spinner\n");
+    return 0;
+}
