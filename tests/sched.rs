@@ -123,12 +123,13 @@ fn sleeping_goroutines_wake_in_deadline_order_and_select_times_out() {
         assert_eq!(lines[0], "sleep 30ms: at_least=1 not_too_long=1", "{out}");
         let woke = lines[1];
         assert!(woke.starts_with("sleepers=2000 woke=2000 out_of_order="), "{out}");
-        // One P fires its heap in deadline order into a FIFO queue: exact. Several Ps each
-        // keep their own heap, so a late wakeup on one can reorder against another by more
-        // than the 1 ms the program forgives: allow a few.
+        // One P fires its heap in deadline order into a FIFO queue, so on a quiet machine the
+        // order is exact; but a stall of over 128 ms (more than 256 timers due at once)
+        // overflows the local ring into the global queue, and several Ps each keep their own
+        // heap, so a late wakeup on one reorders against another by more than the 1 ms the
+        // program forgives. Allow 5%.
         let late: u32 = field(woke, "out_of_order").unwrap().parse().unwrap();
-        let allowed = if procs == "1" { 0 } else { 100 };
-        assert!(late <= allowed, "GOMAXPROCS={procs}: {woke}");
+        assert!(late <= 100, "GOMAXPROCS={procs}: {woke}");
         assert_eq!(
             &lines[2..],
             [
@@ -137,6 +138,20 @@ fn sleeping_goroutines_wake_in_deadline_order_and_select_times_out() {
                 "slept beside a spinner"
             ],
             "GOMAXPROCS={procs}"
+        );
+    }
+}
+
+#[test]
+fn a_user_semaphore_from_park_and_ready_and_goexit() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "park.c", &[]);
+    for procs in ["1", "2", "4", "2", "2"] {
+        let (code, out, err) = run_limited(&exe, procs, &[], 20);
+        assert_eq!(
+            (code, out.as_str()),
+            (0, "most inside=2 after_goexit=0\n"),
+            "GOMAXPROCS={procs}: {err}"
         );
     }
 }

@@ -92,6 +92,24 @@ void rt_gosched(void);
 /* The calling goroutine's id; the goroutine running main is 1. */
 int64_t rt_goid(void);
 
+/* Ends the calling goroutine at once; its function does not return. Called from main's
+ * goroutine, the program goes on with the others (as Go's runtime.Goexit). */
+__attribute__((noreturn)) void rt_goexit(void);
+
+/* ---- parking, for building your own blocking primitives ---- */
+
+/* A goroutine, as a handle for rt_ready. */
+typedef struct rt_g rt_g;
+rt_g *rt_self(void);
+
+/* Parks the calling goroutine. Once it is parked, unlock(arg) runs (on the scheduler's stack: it
+ * must not block), so a waker that takes the same lock before calling rt_ready always finds it
+ * parked. Returns after rt_ready. */
+void rt_park(void (*unlock)(uintptr_t arg), uintptr_t arg);
+
+/* Makes a goroutine parked by rt_park runnable again (once per park). */
+void rt_ready(rt_g *g);
+
 /* ---- blocking system calls ---- */
 
 /* read(2). While the thread waits in the kernel, the goroutine's P runs other goroutines on

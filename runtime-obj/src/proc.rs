@@ -626,6 +626,41 @@ pub extern "C" fn rt_gosched() {
     unsafe { runtime_mcall(gosched_m) }
 }
 
+/// C API: ends the calling goroutine (its function does not return). From main's goroutine the
+/// program goes on with the others, as Go's runtime.Goexit.
+#[no_mangle]
+pub extern "C" fn rt_goexit() -> ! {
+    runtime_goexit1()
+}
+
+/// C API: the calling goroutine, as a handle for `rt_ready`.
+#[no_mangle]
+pub extern "C" fn rt_self() -> *mut G {
+    getg()
+}
+
+/// C API: parks the calling goroutine; once it is parked, `unlock(arg)` runs (on the scheduler's
+/// stack), so a waker that must first take the lock `unlock` releases always finds it parked.
+/// It resumes after someone calls `rt_ready` on it.
+///
+/// # Safety
+/// `unlock` must not block or park; called on a goroutine.
+#[no_mangle]
+pub unsafe extern "C" fn rt_park(unlock: extern "C" fn(usize), arg: usize) {
+    enable_ms();
+    gopark(unlock, arg);
+}
+
+/// C API: makes a goroutine parked by `rt_park` runnable again.
+///
+/// # Safety
+/// `gp` must be a goroutine parked by `rt_park`, readied once.
+#[no_mangle]
+pub unsafe extern "C" fn rt_ready(gp: *mut G) {
+    // SAFETY: the caller's guarantee.
+    unsafe { goready(gp, true) }
+}
+
 /// C API: the current goroutine's id (the main goroutine is 1).
 #[no_mangle]
 pub extern "C" fn rt_goid() -> i64 {
