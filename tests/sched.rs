@@ -157,6 +157,56 @@ fn a_user_semaphore_from_park_and_ready_and_goexit() {
 }
 
 #[test]
+fn schedtrace_prints_go_style_lines_from_sysmon() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "sleep.c", &[]);
+    let (code, _, err) = output(
+        Command::new("timeout")
+            .args(["30"])
+            .arg(&exe)
+            .arg("2000")
+            .env("GOMAXPROCS", "2")
+            .env("GODEBUG", "schedtrace=100,scheddetail=1"),
+    );
+    assert_eq!(code, 0, "{err}");
+    let sched: Vec<&str> = err.lines().filter(|l| l.starts_with("SCHED ")).collect();
+    assert!(
+        sched.len() >= 5,
+        "one line per 100 ms over a run of over a second:\n{err}"
+    );
+    let mut last = 0;
+    for line in &sched {
+        let (ms, rest) = line["SCHED ".len()..].split_once("ms: ").unwrap();
+        let ms: u64 = ms.parse().unwrap();
+        assert!(ms > last, "{err}");
+        last = ms;
+        let fields: Vec<&str> = rest.split(' ').collect();
+        let keys: Vec<&str> = fields[..6].iter().map(|f| f.split('=').next().unwrap()).collect();
+        assert_eq!(
+            keys,
+            [
+                "gomaxprocs",
+                "idleprocs",
+                "threads",
+                "spinningthreads",
+                "idlethreads",
+                "runqueue"
+            ],
+            "{line}"
+        );
+        assert_eq!(fields[0], "gomaxprocs=2", "{line}");
+        let threads: u32 = field(line, "threads").unwrap().parse().unwrap();
+        assert!(threads >= 2, "m0 and sysmon at least: {line}");
+        assert!(rest.ends_with(']') && rest.contains(" ["), "{line}");
+    }
+    assert!(
+        err.contains("\n  P0: status=") && err.contains("\n  P1: status="),
+        "{err}"
+    );
+    assert!(err.contains(" (sysmon)\n"), "{err}");
+}
+
+#[test]
 fn misuse_is_a_fatal_error_like_go() {
     let dir = tempdir();
     let exe = build_program(dir.path(), "deadlock.c", &[]);
@@ -192,7 +242,8 @@ fn hello_starts_no_thread() {
         .args(["-f", "-qq", "-e", "trace=clone,clone3", "-o"])
         .arg(&log)
         .arg(&exe)
-        .env("GOMAXPROCS", "4"));
+        .env("GOMAXPROCS", "4")
+        .env("GODEBUG", "schedtrace=10"));
     let trace = std::fs::read_to_string(&log).unwrap();
     assert!(!trace.contains("clone"), "{trace}");
 }

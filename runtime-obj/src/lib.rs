@@ -52,6 +52,8 @@ mod sync;
 #[cfg(not(test))]
 mod syscall;
 #[cfg(not(test))]
+mod sysmon;
+#[cfg(not(test))]
 mod time;
 
 #[cfg(not(test))]

@@ -144,8 +144,11 @@ static STEAL_OR_STOP: AtomicPtr<()> = AtomicPtr::new(null_mut());
 /// pointers only ever hold these functions, calls them directly, and links them into every
 /// program again.
 pub fn enable_ms() {
-    STARTM.store(core::hint::black_box(startm as *mut ()), Relaxed);
-    STEAL_OR_STOP.store(core::hint::black_box(steal_or_stop_ms as *mut ()), Relaxed);
+    if STEAL_OR_STOP.load(Relaxed).is_null() {
+        STARTM.store(core::hint::black_box(startm as *mut ()), Relaxed);
+        STEAL_OR_STOP.store(core::hint::black_box(steal_or_stop_ms as *mut ()), Relaxed);
+        crate::sysmon::start();
+    }
 }
 
 /// The end of findRunnable, once the current M found no work of its own: work from other Ps
@@ -436,15 +439,31 @@ fn any_runnable() -> bool {
 /// starting, no goroutine can ever become runnable again.
 unsafe fn checkdead() {
     // SAFETY: under sched.lock, mnext and nmidle are stable.
-    let running = unsafe { (*sched()).mnext - (*sched()).nmidle };
+    let running = unsafe { (*sched()).mnext - (*sched()).nmidle - (*sched()).nmsys };
     if running > 0 || any_runnable() || crate::time::next_when() != 0 {
         return;
     }
     throw("all goroutines are asleep - deadlock!")
 }
 
+/// A system M running `f` on its own thread, with no P (Go: newm(sysmon, nil)).
+pub fn newm_sys(f: extern "C" fn() -> !) {
+    // SAFETY: nmsys changes under sched.lock.
+    unsafe {
+        let s = sched();
+        (*s).lock.lock();
+        (*s).nmsys += 1;
+        (*s).lock.unlock();
+    }
+    newm_with(null_mut(), false, Some(f));
+}
+
 /// Go's newm: a new M, on its own thread, that will run `pp` (spinning if `spinning`).
 fn newm(pp: *mut P, spinning: bool) {
+    newm_with(pp, spinning, None);
+}
+
+fn newm_with(pp: *mut P, spinning: bool, mstartfn: Option<extern "C" fn() -> !>) {
     let mp = malloc::persistentalloc(core::mem::size_of::<M>(), 64) as *mut M;
     let g0 = malloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
     mcommoninit(mp);
@@ -461,6 +480,7 @@ fn newm(pp: *mut P, spinning: bool) {
         (*mp).g0 = g0;
         (*mp).nextp = pp;
         (*mp).spinning = spinning;
+        (*mp).mstartfn = mstartfn;
         (*mp).sigmask = (*runtime_m0.get()).sigmask;
         (*mp).tls = tls::new_block();
         newosproc(mp);
@@ -503,7 +523,7 @@ unsafe fn newosproc(mp: *mut M) {
 }
 
 /// The first Rust code on a new M's thread (from runtime_clone, on g0's stack): its signal
-/// stack and mask, its P, then the scheduler.
+/// stack and mask, then a system M's loop, or its P and the scheduler.
 #[no_mangle]
 pub extern "C" fn runtime_mstart_m(mp: *mut M) -> ! {
     signal::minit(mp);
@@ -520,6 +540,9 @@ pub extern "C" fn runtime_mstart_m(mp: *mut M) -> ! {
             0,
             8,
         );
+        if let Some(f) = (*mp).mstartfn {
+            f();
+        }
         let pp = (*mp).nextp;
         (*mp).nextp = null_mut();
         acquirep(mp, pp);

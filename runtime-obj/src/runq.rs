@@ -236,6 +236,7 @@ impl GlobalQueue {
         }
     }
 
+    #[inline(always)]
     fn with<R>(&self, f: impl FnOnce(&mut GQueue) -> R) -> R {
         self.lock.lock();
         // SAFETY: the lock is held, so this is the only reference to the queue.
@@ -244,6 +245,7 @@ impl GlobalQueue {
         r
     }
 
+    #[inline(always)]
     pub fn len(&self) -> u32 {
         self.with(|q| q.size)
     }

@@ -140,6 +140,26 @@ pub fn parse_godebug(s: &[u8], d: &mut DebugVars, unknown_cpu: &mut impl FnMut(&
     }
 }
 
+/// `schedtrace=N` (ms, 0: off) and `scheddetail=1` out of a GODEBUG value, the last setting
+/// winning; read by sysmon, not by the bootstrap (which every program links).
+pub fn parse_schedtrace(godebug: &[u8]) -> (u64, bool) {
+    let (mut period, mut detail) = (0u64, false);
+    for item in godebug.split(|&c| c == b',') {
+        if let Some(v) = item.strip_prefix(b"schedtrace=") {
+            period = v
+                .iter()
+                .try_fold(0u64, |n, &d| {
+                    d.is_ascii_digit()
+                        .then(|| n.saturating_mul(10).saturating_add(u64::from(d - b'0')))
+                })
+                .unwrap_or(0);
+        } else if let Some(v) = item.strip_prefix(b"scheddetail=") {
+            detail = v == b"1";
+        }
+    }
+    (period, detail)
+}
+
 /// Parses a GOMAXPROCS value: a positive decimal integer, else None (Go's atoi32 + n > 0).
 pub fn parse_procs(s: &[u8]) -> Option<u32> {
     if s.is_empty() || s.len() > 9 || !s.iter().all(u8::is_ascii_digit) {
@@ -263,6 +283,15 @@ pub unsafe extern "C" fn rt_getenv(name: *const u8) -> *const u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schedtrace_settings() {
+        assert_eq!(parse_schedtrace(b"schedtrace=1000"), (1000, false));
+        assert_eq!(parse_schedtrace(b"inittrace=1,schedtrace=50,scheddetail=1"), (50, true));
+        assert_eq!(parse_schedtrace(b"schedtrace=10x,scheddetail=2"), (0, false));
+        assert_eq!(parse_schedtrace(b"schedtrace=5,schedtrace=0"), (0, false));
+        assert_eq!(parse_schedtrace(b""), (0, false));
+    }
 
     #[test]
     fn godebug_items() {

@@ -111,6 +111,8 @@ pub struct M {
     /// What park_m calls once the parking G's context is saved (see gopark).
     pub waitunlockf: Option<extern "C" fn(usize)>,
     pub waitlock: usize,
+    /// A system M's loop (sysmon), run instead of the scheduler; it never holds a P.
+    pub mstartfn: Option<extern "C" fn() -> !>,
 }
 
 impl M {
@@ -165,6 +167,8 @@ pub struct Sched {
     /// Idle Ms, parked on their notes, and how many.
     pub midle: *mut M,
     pub nmidle: i64,
+    /// System Ms (sysmon): never idle, never running goroutines.
+    pub nmsys: i64,
     pub pidle: *mut P,
     pub npidle: AtomicU32,
     /// Ms looking for work to steal; at most one more starts spinning while any does.
@@ -190,6 +194,7 @@ pub static SCHED: Global<Sched> = Global::new(Sched {
     allm: null_mut(),
     midle: null_mut(),
     nmidle: 0,
+    nmsys: 0,
     pidle: null_mut(),
     npidle: AtomicU32::new(0),
     nmspinning: AtomicU32::new(0),

@@ -1,0 +1,127 @@
+//! sysmon (Go: sysmon in proc.go): a system M, with no P, that watches the scheduler. Today
+//! its one duty is `GODEBUG=schedtrace=N`: every N ms a line in Go's format on stderr,
+//! ```text
+//! SCHED 1004ms: gomaxprocs=2 idleprocs=0 threads=4 spinningthreads=0 idlethreads=1 runqueue=0 [3 1]
+//! ```
+//! and with `scheddetail=1` a line per P and per M after it.
+//!
+//! Invariants:
+//! - sysmon is started with the program's first goroutine or timer (`enable_ms`), and only when
+//!   schedtrace asks for it: until then a program has one goroutine and nothing to watch, and
+//!   hello starts no thread. Retaking Ps from Ms stuck in system calls has nothing to do yet
+//!   (rt_read and rt_syscall hand their P off before they block) and preemption is not built.
+//! - It holds no P and takes only `Sched.lock` (briefly, to read a consistent snapshot), so it
+//!   never delays the scheduler. It is counted in `Sched.nmsys` and not as a running M, so it
+//!   does not hide a deadlock.
+//! - GODEBUG is read again from the environment here (under AT_SECURE it is ignored, as in the
+//!   bootstrap), so the bootstrap's parser, which every program links, does not grow.
+use crate::os_linux::OS;
+use crate::print::Buf;
+use crate::proc_m::{newm_sys, sched};
+use crate::runtime1::{cstr_bytes, getenv, parse_schedtrace};
+use crate::sys_linux;
+use crate::vdso::nanotime;
+use core::sync::atomic::Ordering::Relaxed;
+
+const SYS_NANOSLEEP: usize = 35;
+
+/// The schedtrace period in ms (0: off) and scheddetail, from GODEBUG.
+fn settings() -> (u64, bool) {
+    // SAFETY: OS.auxv was filled by runtime_args; getenv reads the process's environment.
+    let godebug = unsafe {
+        if (*OS.get()).auxv.secure != 0 {
+            return (0, false);
+        }
+        let v = getenv(c"GODEBUG".as_ptr().cast());
+        if v.is_null() {
+            return (0, false);
+        }
+        cstr_bytes(v)
+    };
+    parse_schedtrace(godebug)
+}
+
+/// Starts sysmon if GODEBUG asks for what it does. Called once, by `enable_ms`.
+pub fn start() {
+    if settings().0 > 0 {
+        newm_sys(sysmon);
+    }
+}
+
+/// sysmon's loop, on its own thread (no P).
+extern "C" fn sysmon() -> ! {
+    let (period, detail) = settings();
+    let start = nanotime();
+    let mut next = start;
+    loop {
+        next += period as i64 * 1_000_000;
+        let wait = (next - nanotime()).max(0);
+        let ts = [wait / 1_000_000_000, wait % 1_000_000_000];
+        // SAFETY: nanosleep reads a valid timespec and writes nothing (null remainder).
+        unsafe { sys_linux::syscall3(SYS_NANOSLEEP, ts.as_ptr() as usize, 0, 0) };
+        schedtrace(nanotime() - start, detail);
+    }
+}
+
+/// One SCHED line (and with `detail`, a line per P and M), from a snapshot under sched.lock
+/// (as Go prints it); each line is written on its own.
+fn schedtrace(elapsed: i64, detail: bool) {
+    // SAFETY: the fields read here change only under sched.lock, which is held; allp has
+    // gomaxprocs live Ps and allm links every M, none ever freed.
+    unsafe {
+        let s = sched();
+        (*s).lock.lock();
+        let procs = (*s).gomaxprocs as usize;
+        let mut b = Buf::new();
+        b.str("SCHED ")
+            .u64((elapsed / 1_000_000) as u64)
+            .kv("ms: gomaxprocs=", procs as u64)
+            .kv(" idleprocs=", (*s).npidle.load(Relaxed).into())
+            .kv(" threads=", (*s).mnext as u64)
+            .kv(" spinningthreads=", (*s).nmspinning.load(Relaxed).into())
+            .kv(" idlethreads=", (*s).nmidle as u64)
+            .kv(" runqueue=", (*s).runq.len().into())
+            .str(" [");
+        for i in 0..procs {
+            b.str(if i > 0 { " " } else { "" })
+                .u64((**(*s).allp.add(i)).runq.len().into());
+        }
+        b.str("]\n").flush(2);
+        if detail {
+            for i in 0..procs {
+                let p = &**(*s).allp.add(i);
+                let mut b = Buf::new();
+                b.kv("  P", i as u64)
+                    .kv(": status=", p.status.into())
+                    .kv(" schedtick=", p.schedtick.into());
+                id_or_none(&mut b, " m=", (!p.m.is_null()).then(|| (*p.m).id as u64));
+                b.kv(" runqsize=", p.runq.len().into())
+                    .kv(" timerslen=", p.timers.len.into())
+                    .byte(b'\n')
+                    .flush(2);
+            }
+            let mut mp = (*s).allm;
+            while !mp.is_null() {
+                let m = &*mp;
+                let mut b = Buf::new();
+                b.kv("  M", m.id as u64);
+                id_or_none(&mut b, ": p=", (!m.p.is_null()).then(|| (*m.p).id as u64));
+                id_or_none(&mut b, " curg=", (!m.curg.is_null()).then(|| (*m.curg).goid));
+                b.kv(" spinning=", u64::from(m.spinning))
+                    .str(if m.mstartfn.is_some() { " (sysmon)" } else { "" })
+                    .byte(b'\n')
+                    .flush(2);
+                mp = m.alllink;
+            }
+        }
+        (*s).lock.unlock();
+    }
+}
+
+/// `key` and the id, or -1 for none (as Go prints a missing P, M or G).
+fn id_or_none(b: &mut Buf, key: &str, id: Option<u64>) {
+    match id {
+        Some(v) => b.kv(key, v),
+        None => b.str(key).str("-1"),
+    };
+}
