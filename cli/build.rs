@@ -98,7 +98,7 @@ fn assemble(rt: &Path, out: &Path) -> Vec<PathBuf> {
             "RTLINK_IDENT",
             format!("\"rtlink {}\"", env::var("CARGO_PKG_VERSION").expect("cargo sets it")).as_str(),
         );
-    for f in ["rt0_linux_amd64.S", "asm_amd64.S"] {
+    for f in ["rt0_linux_amd64.S", "asm_amd64.S", "text_end_amd64.S"] {
         build.file(rt.join("asm").join(f));
     }
     build.compile_intermediates()
@@ -119,7 +119,12 @@ fn merge(lib: &Path, asm: &[PathBuf], out: &Path) {
     for root in ROOTS {
         ld.arg("-u").arg(root);
     }
-    ld.args(asm).arg(&quiet);
+    // text_end_amd64.o goes last, so runtime_text_end follows all of the runtime's code.
+    let (end, front): (Vec<&PathBuf>, Vec<&PathBuf>) = asm
+        .iter()
+        .partition(|p| p.to_string_lossy().ends_with("text_end_amd64.o"));
+    assert_eq!(end.len(), 1, "text_end_amd64.o among {asm:?}");
+    ld.args(front).arg(&quiet).args(end);
     run(&mut ld);
     // LTO brings in core's functions with their unwind tables even under
     // -Cforce-unwind-tables=no; with panic=abort nothing unwinds, and tracebacks use frame

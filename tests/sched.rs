@@ -33,11 +33,50 @@ fn goroutines_run_at_the_same_time_on_different_ms_with_their_own_tls() {
         );
         assert_eq!(out, "together: distinct_tls=1 initial=1234,1234\n");
     }
-    // With one P the two can never meet: the run only stops at the time limit.
-    let (code, _, _) = run_limited(&exe, "1", &[], 1);
+    // On one P they meet only because sysmon preempts the spinning one (after 10 ms); with
+    // preemption off the run only stops at the time limit.
+    let (code, out, err) = run_limited(&exe, "1", &[], 10);
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "together: distinct_tls=0 initial=101,1234\n"),
+        "{err}"
+    );
+    let (code, _, _) = output(
+        Command::new("timeout")
+            .arg("1")
+            .arg(&exe)
+            .env("GOMAXPROCS", "1")
+            .env("GODEBUG", "asyncpreemptoff=1"),
+    );
     assert_eq!(
         code, 124,
-        "on one P nothing runs the second goroutine while the first spins"
+        "without preemption nothing runs the second goroutine on one P"
+    );
+}
+
+#[test]
+fn preemption_takes_turns_and_keeps_every_register() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "preempt.c", &[]);
+    for procs in ["1", "1", "2"] {
+        let (code, out, err) = run_limited(&exe, procs, &[], 60);
+        assert_eq!(
+            (code, out.as_str()),
+            (0, "same=1,1 took_turns=1\n"),
+            "GOMAXPROCS={procs}: {err}"
+        );
+    }
+    let (code, out, err) = output(
+        Command::new("timeout")
+            .arg("60")
+            .arg(&exe)
+            .env("GOMAXPROCS", "1")
+            .env("GODEBUG", "asyncpreemptoff=1"),
+    );
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "same=1,1 took_turns=0\n"),
+        "without preemption one finishes before the other starts: {err}"
     );
 }
 

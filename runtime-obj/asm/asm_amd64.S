@@ -8,6 +8,8 @@
  *   control bits and the x87 control word. Everything else is caller-saved, so a switch that
  *   happens at a call boundary needs nothing more.
  * - runtime_clone: a new thread for an M, starting in runtime_mstart_m on the M's g0 stack.
+ * - runtime_async_preempt: where a preempted goroutine's signal handler returns to; it saves
+ *   every register and the extended state, yields, and restores them all.
  * - runtime_sigreturn: the signal restorer; rt_printf: the variadic entry of the printf family.
  * - mainPC, the init/fini array markers and the .comment naming rtlink.
  *
@@ -16,6 +18,7 @@
  * silent corruption.
  */
 #define TLS_G		0x38	/* %fs:TLS_G holds the current g (see tls.rs) */
+#define TLS_RESUME	0x30	/* %fs:TLS_RESUME: where runtime_async_preempt jumps back to */
 #define G_STACK_LO	0
 #define G_STACK_HI	8
 #define G_M		32
@@ -154,6 +157,76 @@ runtime_clone:
 	call	runtime_mstart_m
 	ud2
 	.size runtime_clone, .-runtime_clone
+
+/*
+ * runtime_async_preempt: the SIGURG handler (signal.rs) makes the interrupted goroutine
+ * "call" this at an arbitrary instruction: on entry %rsp = the interrupted sp - 136 (the 128-byte
+ * red zone skipped) and (%rsp) = the interrupted pc. Every general register and the flags are
+ * pushed, the XSAVE state (all components the OS enabled; runtime_xsave_size bytes, 64-byte
+ * aligned, header zeroed first as XRSTOR requires) is saved below them, and
+ * runtime_async_preempt2 yields; when the goroutine runs again (perhaps on another thread)
+ * everything is restored and it jumps back through %fs:TLS_RESUME, so no register is clobbered.
+ */
+	.section .text.runtime_async_preempt,"ax",@progbits
+	.globl runtime_async_preempt
+	.type runtime_async_preempt,@function
+runtime_async_preempt:
+	pushfq
+	pushq	%rax
+	pushq	%rbx
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+	pushq	%rbp
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	movq	%rsp, %rbx		/* the register frame; rbx is saved */
+	subq	runtime_xsave_size(%rip), %rsp
+	andq	$~63, %rsp
+	xorl	%eax, %eax
+	movq	%rax, 520(%rsp)		/* XSAVE header bytes 8..63 must be zero */
+	movq	%rax, 528(%rsp)
+	movq	%rax, 536(%rsp)
+	movq	%rax, 544(%rsp)
+	movq	%rax, 552(%rsp)
+	movq	%rax, 560(%rsp)
+	movq	%rax, 568(%rsp)
+	movl	$-1, %eax
+	movl	$-1, %edx
+	xsave64	(%rsp)
+	call	runtime_async_preempt2
+	movl	$-1, %eax
+	movl	$-1, %edx
+	xrstor64 (%rsp)
+	movq	%rbx, %rsp
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rbp
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rbx
+	movq	16(%rsp), %rax		/* the interrupted pc, above rax and the flags */
+	movq	%rax, %fs:TLS_RESUME
+	popq	%rax
+	popfq
+	leaq	136(%rsp), %rsp		/* the interrupted sp; lea leaves the flags alone */
+	jmp	*%fs:TLS_RESUME
+	.size runtime_async_preempt, .-runtime_async_preempt
 
 /* runtime_sigreturn: sa_restorer for every handler the runtime installs. */
 	.section .text.runtime_sigreturn,"ax",@progbits

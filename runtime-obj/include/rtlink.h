@@ -10,9 +10,11 @@
  * Goroutines run on GOMAXPROCS processors (Ps), each served by an OS thread (an M) that the
  * runtime starts when there is work for an idle P, so goroutines run in parallel: share data
  * with the synchronisation below (or atomics). On its P a goroutine runs until it returns,
- * yields (rt_gosched), or blocks (a wait group, a mutex, a channel or a select), which parks the
- * goroutine, not the thread; there is no preemption yet, so a goroutine that spins forever keeps its P.
- * With GOMAXPROCS=1 everything runs on one thread, cooperatively. main returning ends the
+ * yields (rt_gosched), blocks (a wait group, a mutex, a channel or a select, which parks the
+ * goroutine, not the thread), or has run for 10 ms: then the runtime preempts it with a signal
+ * (SIGURG, as Go does) at any instruction of your code, saving and restoring every register,
+ * so even a goroutine that spins without yielding shares its P (GODEBUG=asyncpreemptoff=1
+ * turns this off; code inside the runtime is never interrupted). main returning ends the
  * process whether or not other goroutines have finished. If every goroutine is blocked and no
  * thread can make progress, the program stops with
  * "fatal error: all goroutines are asleep - deadlock!" (exit 2), as Go does.
@@ -75,8 +77,8 @@ long rt_pagesize(void);
 int64_t rt_nanotime(void);
 
 /* The calling goroutine sleeps for at least ns nanoseconds; other goroutines run meanwhile
- * (ns <= 0 only yields). A goroutine that never yields delays the timers of its own P: there
- * is no preemption yet. */
+ * (ns <= 0 only yields). A busy P fires its timers when it next schedules, at the latest after
+ * a preemption (10 ms). */
 void rt_sleep(int64_t ns);
 
 /* ---- goroutines ---- */

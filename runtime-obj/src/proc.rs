@@ -4,7 +4,7 @@
 //! Invariants:
 //! - GOMAXPROCS Ps, each run by at most one M (thread) at a time; Ms are started when work
 //!   appears and an idle P exists (proc_m.rs). On a P, a G runs until it returns, yields
-//!   (`rt_gosched`) or blocks (`gopark`): there is no preemption yet.
+//!   (`rt_gosched`), blocks (`gopark`) or is preempted after 10 ms (preempt.rs).
 //! - `schedule` runs on g0's stack and never returns: it picks a G and `gogo`s into it.
 //!   `mcall` is the only way from a G back to g0, and it saves the G's context first, so once
 //!   on g0 the G may be queued (and run by another M) at once.
@@ -459,7 +459,9 @@ fn find_runnable(mp: *mut M) -> (*mut G, bool) {
     }
 }
 
-extern "C" fn gosched_m(gp: *mut G) -> ! {
+/// On g0 after mcall: the goroutine goes behind every other (global queue) and the M
+/// schedules (rt_gosched, and preemption).
+pub extern "C" fn gosched_m(gp: *mut G) -> ! {
     // SAFETY: on g0 after mcall saved gp; gp is ours until queued.
     unsafe {
         (*gp).status.store(G_RUNNABLE, Relaxed);

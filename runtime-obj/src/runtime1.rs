@@ -140,24 +140,42 @@ pub fn parse_godebug(s: &[u8], d: &mut DebugVars, unknown_cpu: &mut impl FnMut(&
     }
 }
 
-/// `schedtrace=N` (ms, 0: off) and `scheddetail=1` out of a GODEBUG value, the last setting
-/// winning; read by sysmon, not by the bootstrap (which every program links).
-pub fn parse_schedtrace(godebug: &[u8]) -> (u64, bool) {
-    let (mut period, mut detail) = (0u64, false);
+/// What sysmon reads from GODEBUG (the last setting of each key wins).
+#[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
+pub struct SysmonVars {
+    /// `schedtrace=N`: a SCHED line every N ms (0: off).
+    pub schedtrace: u64,
+    /// `scheddetail=1`: per-P and per-M lines after each SCHED line.
+    pub scheddetail: bool,
+    /// `asyncpreemptoff=1`: no asynchronous preemption.
+    pub asyncpreemptoff: bool,
+}
+
+/// Short literals end up in a string section every program keeps; this one lives in its own,
+/// which programs without sysmon drop (hello's size budget).
+#[cfg_attr(not(test), link_section = ".rodata.sysmon_keys")]
+static ASYNCPREEMPTOFF: [u8; 16] = *b"asyncpreemptoff=";
+
+/// sysmon's settings out of a GODEBUG value; read by sysmon, not by the bootstrap (which every
+/// program links).
+pub fn parse_sysmon_vars(godebug: &[u8]) -> SysmonVars {
+    let mut v = SysmonVars::default();
     for item in godebug.split(|&c| c == b',') {
-        if let Some(v) = item.strip_prefix(b"schedtrace=") {
-            period = v
+        if let Some(n) = item.strip_prefix(b"schedtrace=") {
+            v.schedtrace = n
                 .iter()
                 .try_fold(0u64, |n, &d| {
                     d.is_ascii_digit()
                         .then(|| n.saturating_mul(10).saturating_add(u64::from(d - b'0')))
                 })
                 .unwrap_or(0);
-        } else if let Some(v) = item.strip_prefix(b"scheddetail=") {
-            detail = v == b"1";
+        } else if let Some(x) = item.strip_prefix(b"scheddetail=") {
+            v.scheddetail = x == b"1";
+        } else if let Some(x) = item.strip_prefix(&ASYNCPREEMPTOFF) {
+            v.asyncpreemptoff = x == b"1";
         }
     }
-    (period, detail)
+    v
 }
 
 /// Parses a GOMAXPROCS value: a positive decimal integer, else None (Go's atoi32 + n > 0).
@@ -285,12 +303,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn schedtrace_settings() {
-        assert_eq!(parse_schedtrace(b"schedtrace=1000"), (1000, false));
-        assert_eq!(parse_schedtrace(b"inittrace=1,schedtrace=50,scheddetail=1"), (50, true));
-        assert_eq!(parse_schedtrace(b"schedtrace=10x,scheddetail=2"), (0, false));
-        assert_eq!(parse_schedtrace(b"schedtrace=5,schedtrace=0"), (0, false));
-        assert_eq!(parse_schedtrace(b""), (0, false));
+    fn sysmon_settings() {
+        let v = |s: &[u8]| {
+            let v = parse_sysmon_vars(s);
+            (v.schedtrace, v.scheddetail, v.asyncpreemptoff)
+        };
+        assert_eq!(v(b"schedtrace=1000"), (1000, false, false));
+        assert_eq!(v(b"inittrace=1,schedtrace=50,scheddetail=1"), (50, true, false));
+        assert_eq!(v(b"schedtrace=10x,scheddetail=2,asyncpreemptoff=1"), (0, false, true));
+        assert_eq!(
+            v(b"schedtrace=5,schedtrace=0,asyncpreemptoff=1,asyncpreemptoff=0"),
+            (0, false, false)
+        );
+        assert_eq!(v(b""), (0, false, false));
     }
 
     #[test]

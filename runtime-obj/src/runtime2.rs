@@ -113,6 +113,8 @@ pub struct M {
     pub waitlock: usize,
     /// A system M's loop (sysmon), run instead of the scheduler; it never holds a P.
     pub mstartfn: Option<extern "C" fn() -> !>,
+    /// Set by sysmon before it sends SIGURG: the handler preempts only when this is set.
+    pub preempt: AtomicBool,
 }
 
 impl M {

@@ -1,65 +1,85 @@
-//! sysmon (Go: sysmon in proc.go): a system M, with no P, that watches the scheduler. Today
-//! its one duty is `GODEBUG=schedtrace=N`: every N ms a line in Go's format on stderr,
+//! sysmon (Go: sysmon in proc.go): a system M, with no P, that watches the scheduler: every
+//! 10 ms it preempts goroutines that have run that long without scheduling (preempt.rs), and
+//! with `GODEBUG=schedtrace=N` it prints, every N ms, a line in Go's format on stderr,
 //! ```text
 //! SCHED 1004ms: gomaxprocs=2 idleprocs=0 threads=4 spinningthreads=0 idlethreads=1 runqueue=0 [3 1]
 //! ```
 //! and with `scheddetail=1` a line per P and per M after it.
 //!
 //! Invariants:
-//! - sysmon is started with the program's first goroutine or timer (`enable_ms`), and only when
-//!   schedtrace asks for it: until then a program has one goroutine and nothing to watch, and
-//!   hello starts no thread. Retaking Ps from Ms stuck in system calls has nothing to do yet
-//!   (rt_read and rt_syscall hand their P off before they block) and preemption is not built.
+//! - sysmon is started with the program's first goroutine or timer (`enable_ms`): until then a
+//!   program has one goroutine and nothing to watch, so hello starts no thread. Retaking Ps from
+//!   Ms stuck in system calls has nothing to do yet (rt_read and rt_syscall hand their P off
+//!   before they block).
 //! - It holds no P and takes only `Sched.lock` (briefly, to read a consistent snapshot), so it
 //!   never delays the scheduler. It is counted in `Sched.nmsys` and not as a running M, so it
 //!   does not hide a deadlock.
-//! - GODEBUG is read again from the environment here (under AT_SECURE it is ignored, as in the
-//!   bootstrap), so the bootstrap's parser, which every program links, does not grow.
+//! - GODEBUG (the value the bootstrap found) is parsed again here for sysmon's keys (ignored under
+//!   AT_SECURE, as in the bootstrap), so the bootstrap's parser, which every program links, does
+//!   not grow.
 use crate::os_linux::OS;
+use crate::preempt;
 use crate::print::Buf;
 use crate::proc_m::{newm_sys, sched};
-use crate::runtime1::{cstr_bytes, getenv, parse_schedtrace};
+use crate::runtime1::{cstr_bytes, parse_sysmon_vars, SysmonVars, ENV};
 use crate::sys_linux;
 use crate::vdso::nanotime;
+use core::sync::atomic::AtomicBool;
 use core::sync::atomic::Ordering::Relaxed;
 
 const SYS_NANOSLEEP: usize = 35;
 
-/// The schedtrace period in ms (0: off) and scheddetail, from GODEBUG.
-fn settings() -> (u64, bool) {
-    // SAFETY: OS.auxv was filled by runtime_args; getenv reads the process's environment.
-    let godebug = unsafe {
-        if (*OS.get()).auxv.secure != 0 {
-            return (0, false);
+/// sysmon's GODEBUG settings (none under AT_SECURE, as in the bootstrap).
+fn settings() -> SysmonVars {
+    // SAFETY: OS.auxv and ENV were filled during the bootstrap and are read-only since; a
+    // non-null ENV.godebug is the NUL-terminated value in the process's environment.
+    unsafe {
+        let godebug = (*ENV.get()).godebug;
+        if (*OS.get()).auxv.secure != 0 || godebug.is_null() {
+            return SysmonVars::default();
         }
-        let v = getenv(c"GODEBUG".as_ptr().cast());
-        if v.is_null() {
-            return (0, false);
-        }
-        cstr_bytes(v)
-    };
-    parse_schedtrace(godebug)
+        parse_sysmon_vars(cstr_bytes(godebug))
+    }
 }
 
-/// Starts sysmon if GODEBUG asks for what it does. Called once, by `enable_ms`.
+/// Starts sysmon unless it would have nothing to do (asyncpreemptoff=1 and no schedtrace).
+/// Called once, by `enable_ms`, with the program's first goroutine or timer.
 pub fn start() {
-    if settings().0 > 0 {
+    let v = settings();
+    let preempt = !v.asyncpreemptoff && crate::preempt::init();
+    if preempt || v.schedtrace > 0 {
+        PREEMPT.store(preempt, Relaxed);
         newm_sys(sysmon);
     }
 }
 
-/// sysmon's loop, on its own thread (no P).
+static PREEMPT: AtomicBool = AtomicBool::new(false);
+
+/// sysmon's loop, on its own thread (no P): every 10 ms (or the schedtrace period, if
+/// shorter) it checks for goroutines to preempt, and prints the SCHED line when it is due.
 extern "C" fn sysmon() -> ! {
-    let (period, detail) = settings();
+    let v = settings();
+    let trace = v.schedtrace as i64 * 1_000_000;
+    let tick = if trace > 0 {
+        trace.min(preempt::FORCE_PREEMPT_NS)
+    } else {
+        preempt::FORCE_PREEMPT_NS
+    };
     let start = nanotime();
-    let mut next = start;
+    let mut next_trace = start + trace;
+    let mut watch = preempt::Watch::new();
     loop {
-        next += period as i64 * 1_000_000;
-        let wait = (next - nanotime()).max(0);
-        let ts = [wait / 1_000_000_000, wait % 1_000_000_000];
+        let ts = [0, tick];
         // SAFETY: nanosleep reads a valid timespec and writes nothing (null remainder).
         unsafe { sys_linux::syscall3(SYS_NANOSLEEP, ts.as_ptr() as usize, 0, 0) };
-        schedtrace(nanotime() - start, detail);
+        let now = nanotime();
+        if PREEMPT.load(Relaxed) {
+            preempt::check(&mut watch, now);
+        }
+        if trace > 0 && now >= next_trace {
+            schedtrace(now - start, v.scheddetail);
+            next_trace += trace;
+        }
     }
 }
 
@@ -105,7 +125,7 @@ fn schedtrace(elapsed: i64, detail: bool) {
                 let m = &*mp;
                 let mut b = Buf::new();
                 b.kv("  M", m.id as u64);
-                id_or_none(&mut b, ": p=", (!m.p.is_null()).then(|| (*m.p).id as u64));
+                id_or_none(&mut b, " p=", (!m.p.is_null()).then(|| (*m.p).id as u64));
                 id_or_none(&mut b, " curg=", (!m.curg.is_null()).then(|| (*m.curg).goid));
                 b.kv(" spinning=", u64::from(m.spinning))
                     .str(if m.mstartfn.is_some() { " (sysmon)" } else { "" })

@@ -7,8 +7,8 @@
 //!   callback, on g0), so no M can fire it early; firing readies it like any waker.
 //! - A timer fires at the first schedule on its P after its deadline, or when an M that found
 //!   no work runs other Ps' expired timers; an M going to sleep with timers pending sleeps only
-//!   until the earliest one (proc_m.rs). Without preemption a goroutine that never yields
-//!   delays the timers of its own P (as in Go before 1.14).
+//!   until the earliest one (proc_m.rs). A goroutine that never yields delays its P's timers
+//!   until sysmon preempts it (10 ms).
 //! - Timers fire outside the lock: pop one, unlock, fire, repeat.
 //! - Until a program first uses a timer, the scheduler reaches this code only through
 //!   `RUN_TIMERS`, so a program without timers does not link it.

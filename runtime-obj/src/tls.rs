@@ -7,6 +7,7 @@
 //!   tp + 0x00   self pointer (what `mov %fs:0, %rax` reads)
 //!   tp + 0x10   self pointer again (glibc's header.self)
 //!   tp + 0x28   stack-protector canary (from AT_RANDOM, low byte zero)
+//!   tp + 0x30   where a preempted goroutine resumes (runtime_async_preempt's jump)
 //!   tp + 0x38   the current g (getg is one %fs load)
 //! ```
 //! The linker computes local-exec offsets as `addr - tls_vaddr - round_up(memsz, align)`, so

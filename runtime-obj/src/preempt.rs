@@ -1,0 +1,188 @@
+//! Asynchronous preemption (Go 1.14's, preempt.go and signal_unix.go): C code has no safe
+//! points, so a goroutine that runs for 10 ms without scheduling is interrupted by a signal.
+//!
+//! - sysmon (`check`) watches each P's schedtick; a P whose tick has not moved for 10 ms gets
+//!   its M's `preempt` flag set and a SIGURG sent to that thread (tgkill).
+//! - The handler (`sigurg`, on the M's signal stack) preempts only when it is safe: the flag was
+//!   set for this M, the thread is running its current goroutine (not g0, not the signal
+//!   stack), holds a P, the interrupted pc is user code (at or above `runtime_text_end`, inside
+//!   the text segment: runtime code, which holds locks and edits run queues, is never
+//!   interrupted), and the goroutine's stack has room for the saved state. It then makes the
+//!   goroutine "call" `runtime_async_preempt` (asm_amd64.S) at the interrupted instruction,
+//!   below the 128-byte red zone, which saves every register and the XSAVE state and yields
+//!   (`runtime_async_preempt2`); resumed, it restores them all and jumps back.
+//! - `GODEBUG=asyncpreemptoff=1` turns it off, as in Go; without XSAVE (or with an XSAVE area
+//!   too large to be sure of) it stays off.
+use core::sync::atomic::AtomicUsize;
+use core::sync::atomic::Ordering::Relaxed;
+
+use crate::os_linux::OS;
+use crate::proc_m::sched;
+use crate::runtime2::P_RUNNING;
+use crate::sys_linux::{self, SYS_RT_SIGACTION};
+use crate::tls::getg;
+
+extern "C" {
+    fn runtime_async_preempt();
+    fn runtime_sigreturn();
+    fn runtime_mcall(f: extern "C" fn(*mut crate::runtime2::G) -> !);
+    static runtime_text_end: u8;
+}
+
+const SIGURG: usize = 23;
+const SA_SIGINFO: u64 = 4;
+const SA_ONSTACK: u64 = 0x0800_0000;
+const SA_RESTART: u64 = 0x1000_0000;
+const SA_RESTORER: u64 = 0x0400_0000;
+const SYS_GETPID: usize = 39;
+const SYS_TGKILL: usize = 234;
+/// Stack the yield itself needs below the saved state (mcall switches to g0 at once).
+const YIELD_STACK: usize = 1024;
+/// A goroutine is preempted after this long without its P scheduling (Go: forcePreemptNS).
+pub const FORCE_PREEMPT_NS: i64 = 10_000_000;
+/// The XSAVE area's size, read by runtime_async_preempt (0 until `init`).
+#[no_mangle]
+pub static runtime_xsave_size: AtomicUsize = AtomicUsize::new(0);
+/// [start, end) of the user's code: from runtime_text_end to the end of the text segment.
+static USER_TEXT: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+
+/// Enables preemption: XSAVE size, the user text range, the SIGURG handler. Returns false if
+/// it cannot be (no XSAVE).
+pub fn init() -> bool {
+    let (_, ebx, _, _) = cpuid(0xd);
+    let (_, _, ecx1, _) = cpuid(1);
+    let osxsave = ecx1 & (1 << 27) != 0;
+    if !osxsave || ebx == 0 || ebx > 16 << 10 {
+        return false;
+    }
+    runtime_xsave_size.store(ebx as usize, Relaxed);
+    let end = core::ptr::addr_of!(runtime_text_end) as usize;
+    // SAFETY: OS.auxv holds the kernel's AT_PHDR/AT_PHNUM (runtime_args).
+    let seg_end = unsafe {
+        let a = &(*OS.get()).auxv;
+        (0..a.phnum)
+            .map(|i| &*(a.phdr as *const crate::elf::Phdr).add(i))
+            .filter(|p| p.p_type == crate::elf::PT_LOAD && (p.p_vaddr as usize) <= end)
+            .map(|p| (p.p_vaddr + p.p_memsz) as usize)
+            .find(|&e| e > end)
+            .unwrap_or(end)
+    };
+    USER_TEXT[0].store(end, Relaxed);
+    USER_TEXT[1].store(seg_end, Relaxed);
+    #[repr(C)]
+    struct Sigaction {
+        handler: usize,
+        flags: u64,
+        restorer: usize,
+        mask: u64,
+    }
+    let sa = Sigaction {
+        handler: sigurg as *const () as usize,
+        flags: SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_RESTORER,
+        restorer: runtime_sigreturn as *const () as usize,
+        mask: u64::MAX,
+    };
+    // SAFETY: sa is a complete kernel sigaction; the handler and restorer live forever.
+    unsafe { sys_linux::syscall4(SYS_RT_SIGACTION, SIGURG, &sa as *const Sigaction as usize, 0, 8) == 0 }
+}
+
+fn cpuid(leaf: u32) -> (u32, u32, u32, u32) {
+    let (a, b, c, d): (u32, u32, u32, u32);
+    // SAFETY: CPUID writes only eax..edx; rbx is saved around it (LLVM reserves it).
+    unsafe {
+        core::arch::asm!("mov {t:r}, rbx", "cpuid", "xchg {t:r}, rbx", t = out(reg) b,
+             inlateout("eax") leaf => a, inlateout("ecx") 0 => c, lateout("edx") d,
+             options(nostack, preserves_flags));
+    }
+    (a, b, c, d)
+}
+
+/// sysmon's per-P view: the schedtick last seen and when it was first seen.
+pub struct Watch {
+    tick: [u32; 64],
+    since: [i64; 64],
+}
+
+impl Watch {
+    pub const fn new() -> Watch {
+        Watch {
+            tick: [0; 64],
+            since: [0; 64],
+        }
+    }
+}
+
+/// Go's retake, for preemption: signals the M of every P (of the first 64) whose goroutine
+/// has run for FORCE_PREEMPT_NS without a schedule.
+pub fn check(w: &mut Watch, now: i64) {
+    // SAFETY: allp has gomaxprocs live Ps; p.m and the M's fields are read racily on purpose:
+    // a stale read only sends a signal the handler then ignores (its M's flag is not set).
+    unsafe {
+        let s = sched();
+        let n = ((*s).gomaxprocs as usize).min(64);
+        for i in 0..n {
+            let p = &**(*s).allp.add(i);
+            let tick = core::ptr::read_volatile(&p.schedtick);
+            let mp = core::ptr::read_volatile(&p.m);
+            if p.status != P_RUNNING || mp.is_null() || tick != w.tick[i] {
+                w.tick[i] = tick;
+                w.since[i] = now;
+                continue;
+            }
+            if now - w.since[i] < FORCE_PREEMPT_NS {
+                continue;
+            }
+            w.since[i] = now;
+            (*mp).preempt.store(true, Relaxed);
+            let pid = sys_linux::syscall3(SYS_GETPID, 0, 0, 0) as usize;
+            let tid = match (*mp).procid {
+                0 => pid,
+                t => t as usize,
+            };
+            sys_linux::syscall3(SYS_TGKILL, pid, tid, SIGURG);
+        }
+    }
+}
+
+/// The SIGURG handler: redirects a preemptible goroutine into runtime_async_preempt.
+extern "C" fn sigurg(_sig: i32, _info: *const u8, ctx: *mut u8) {
+    let gp = getg();
+    if gp.is_null() {
+        return;
+    }
+    // SAFETY: %fs is this thread's TCB and its g slot the current G (or g0), whose m is set;
+    // the kernel passes a ucontext whose gregs (offset 40) hold RSP (15) and RIP (16), which it
+    // restores on sigreturn. The stack write stays inside the goroutine's own stack, below its
+    // red zone.
+    unsafe {
+        let mp = (*gp).m;
+        if mp.is_null() || !(*mp).preempt.swap(false, Relaxed) {
+            return;
+        }
+        if gp == (*mp).g0 || (*mp).curg != gp || (*mp).p.is_null() {
+            return;
+        }
+        let rip = ctx.add(40 + 16 * 8) as *mut usize;
+        let rsp = ctx.add(40 + 15 * 8) as *mut usize;
+        let pc = *rip;
+        if pc < USER_TEXT[0].load(Relaxed) || pc >= USER_TEXT[1].load(Relaxed) {
+            return;
+        }
+        let sp = *rsp;
+        let need = 136 + 128 + 64 + runtime_xsave_size.load(Relaxed) + YIELD_STACK;
+        if sp < (*gp).stack.lo + need || sp > (*gp).stack.hi {
+            return;
+        }
+        let new_sp = sp - 136;
+        *(new_sp as *mut usize) = pc;
+        *rsp = new_sp;
+        *rip = runtime_async_preempt as *const () as usize;
+    }
+}
+
+/// Called by runtime_async_preempt with every register saved: yield, as rt_gosched does.
+#[no_mangle]
+pub extern "C" fn runtime_async_preempt2() {
+    // SAFETY: on the preempted goroutine's own stack (never g0: the handler checked).
+    unsafe { runtime_mcall(crate::proc::gosched_m) }
+}
