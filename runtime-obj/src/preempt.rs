@@ -19,21 +19,17 @@ use core::sync::atomic::Ordering::Relaxed;
 use crate::os_linux::OS;
 use crate::proc_m::sched;
 use crate::runtime2::P_RUNNING;
-use crate::sys_linux::{self, SYS_RT_SIGACTION};
+use crate::sys_linux;
 use crate::tls::getg;
 
 extern "C" {
     fn runtime_async_preempt();
-    fn runtime_sigreturn();
     fn runtime_mcall(f: extern "C" fn(*mut crate::runtime2::G) -> !);
     static runtime_text_end: u8;
 }
 
 const SIGURG: usize = 23;
-const SA_SIGINFO: u64 = 4;
-const SA_ONSTACK: u64 = 0x0800_0000;
 const SA_RESTART: u64 = 0x1000_0000;
-const SA_RESTORER: u64 = 0x0400_0000;
 const SYS_GETPID: usize = 39;
 const SYS_TGKILL: usize = 234;
 /// Stack the yield itself needs below the saved state (mcall switches to g0 at once).
@@ -69,21 +65,7 @@ pub fn init() -> bool {
     };
     USER_TEXT[0].store(end, Relaxed);
     USER_TEXT[1].store(seg_end, Relaxed);
-    #[repr(C)]
-    struct Sigaction {
-        handler: usize,
-        flags: u64,
-        restorer: usize,
-        mask: u64,
-    }
-    let sa = Sigaction {
-        handler: sigurg as *const () as usize,
-        flags: SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_RESTORER,
-        restorer: runtime_sigreturn as *const () as usize,
-        mask: u64::MAX,
-    };
-    // SAFETY: sa is a complete kernel sigaction; the handler and restorer live forever.
-    unsafe { sys_linux::syscall4(SYS_RT_SIGACTION, SIGURG, &sa as *const Sigaction as usize, 0, 8) == 0 }
+    crate::signal::sigaction(SIGURG, sigurg as *const () as usize, SA_RESTART)
 }
 
 fn cpuid(leaf: u32) -> (u32, u32, u32, u32) {

@@ -193,14 +193,23 @@ pub struct GlobalQueue {
 // SAFETY: `q` is only touched with `lock` held.
 unsafe impl Sync for GlobalQueue {}
 
+/// A FIFO of Gs linked through `schedlink`: the global queue's, and the wait lists of
+/// `rt_waitgroup` and `rt_mutex` (sync.rs). Valid when zeroed.
+#[repr(C)]
 pub struct GQueue {
     head: *mut G,
     tail: *mut G,
     size: u32,
 }
 
+impl Default for GQueue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl GQueue {
-    const fn new() -> GQueue {
+    pub const fn new() -> GQueue {
         GQueue {
             head: null_mut(),
             tail: null_mut(),
@@ -208,7 +217,25 @@ impl GQueue {
         }
     }
 
-    fn pop(&mut self) -> *mut G {
+    /// Appends the chain `head ..= tail` (linked through schedlink) of `n` Gs.
+    ///
+    /// # Safety
+    /// The chain must be live Gs that the caller owns and that are in no other queue.
+    pub unsafe fn push_batch(&mut self, head: *mut G, tail: *mut G, n: u32) {
+        // SAFETY: the caller's guarantee; the chain's Gs pass to the queue.
+        unsafe {
+            (*tail).schedlink = null_mut();
+            if self.tail.is_null() {
+                self.head = head;
+            } else {
+                (*self.tail).schedlink = head;
+            }
+        }
+        self.tail = tail;
+        self.size += n;
+    }
+
+    pub fn pop(&mut self) -> *mut G {
         let gp = self.head;
         if !gp.is_null() {
             // SAFETY: gp is queued, so it is a live G owned by this queue.
@@ -268,19 +295,8 @@ impl GlobalQueue {
     /// # Safety
     /// The chain must be live Gs that the caller owns and that are in no other queue.
     pub unsafe fn put_batch(&self, head: *mut G, tail: *mut G, n: u32) {
-        self.with(|q| {
-            // SAFETY: the chain's Gs are owned by the caller and pass to the queue.
-            unsafe {
-                (*tail).schedlink = null_mut();
-                if q.tail.is_null() {
-                    q.head = head;
-                } else {
-                    (*q.tail).schedlink = head;
-                }
-            }
-            q.tail = tail;
-            q.size += n;
-        })
+        // SAFETY: forwarded.
+        self.with(|q| unsafe { q.push_batch(head, tail, n) })
     }
 
     /// Takes a fair share for one P (Go: globrunqget): one G to run now, and up to

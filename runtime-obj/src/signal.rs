@@ -65,17 +65,25 @@ pub fn minit(mp: *mut M) {
     unsafe { (*mp).gsignal = crate::runtime2::Stack { lo, hi: lo + SIGSTACK } };
 }
 
-/// Installs the fatal-signal handlers (Go: initsig); returns how many.
-pub fn initsig() -> usize {
+/// Installs `handler` for `sig` (SA_SIGINFO, on the signal stack, every signal blocked while
+/// it runs, `runtime_sigreturn` as the restorer), with `extra` flags; returns whether the
+/// kernel took it.
+#[inline(always)]
+pub fn sigaction(sig: usize, handler: usize, extra: u64) -> bool {
     let sa = Sigaction {
-        handler: sighandler as *const () as usize,
-        flags: SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
+        handler,
+        flags: SA_SIGINFO | SA_ONSTACK | SA_RESTORER | extra,
         restorer: runtime_sigreturn as *const () as usize,
         mask: u64::MAX,
     };
+    // SAFETY: sa is a complete kernel sigaction; handlers and the restorer live forever.
+    unsafe { sys_linux::syscall4(SYS_RT_SIGACTION, sig, &sa as *const _ as usize, 0, 8) == 0 }
+}
+
+/// Installs the fatal-signal handlers (Go: initsig); returns how many.
+pub fn initsig() -> usize {
     for (sig, _) in FATAL {
-        // SAFETY: sa is a complete kernel sigaction; the handler and restorer live forever.
-        if unsafe { sys_linux::syscall4(SYS_RT_SIGACTION, sig, &sa as *const _ as usize, 0, 8) } != 0 {
+        if !sigaction(sig, sighandler as *const () as usize, 0) {
             crate::print::throw("initsig: rt_sigaction failed");
         }
     }

@@ -5,72 +5,46 @@
 //! Invariants:
 //! - Each object is 32 bytes of C storage, valid when zeroed (`= {0}` or static storage), and
 //!   the same layout as the `repr(C)` structs here (rtlink.h's typedefs).
-//! - A waiting goroutine is on exactly one object's FIFO list (through `G.schedlink`), put
-//!   there under the object's lock, and that lock is released only after the goroutine's
+//! - A waiting goroutine is on exactly one object's FIFO list (`runq::GQueue`, through
+//!   `G.schedlink`), put there under the object's lock, and that lock is released only after the goroutine's
 //!   context is saved (gopark's unlock callback): a waker that takes it off the list always
 //!   finds it parked.
 //! - `rt_mutex` hands the lock over: unlock with waiters keeps it locked and readies the first
 //!   waiter, which returns from `rt_mutex_lock` owning it (FIFO, no starvation).
-use core::ptr::null_mut;
-
 use crate::lock_futex::Mutex;
 use crate::print::throw;
 use crate::proc::{gopark, goready};
-use crate::runtime2::G;
+use crate::runq::GQueue;
 use crate::tls::getg;
-
-/// A FIFO of parked goroutines linked through `schedlink`.
-#[repr(C)]
-struct Waiters {
-    head: *mut G,
-    tail: *mut G,
-}
-
-impl Waiters {
-    /// # Safety
-    /// `gp` must be the current goroutine, about to park, and in no other list.
-    unsafe fn push(&mut self, gp: *mut G) {
-        // SAFETY: the caller's guarantee; the list's Gs are parked, so their links are ours.
-        unsafe {
-            (*gp).schedlink = null_mut();
-            if self.tail.is_null() {
-                self.head = gp;
-            } else {
-                (*self.tail).schedlink = gp;
-            }
-        }
-        self.tail = gp;
-    }
-
-    fn pop(&mut self) -> *mut G {
-        let gp = self.head;
-        if !gp.is_null() {
-            // SAFETY: gp is parked and on this list, so its link is the list's.
-            self.head = unsafe { (*gp).schedlink };
-            if self.head.is_null() {
-                self.tail = null_mut();
-            }
-        }
-        gp
-    }
-}
 
 #[repr(C)]
 pub struct WaitGroup {
     lock: Mutex,
-    count: i64,
-    waiters: Waiters,
+    /// Go's WaitGroup counter is 32 bits too.
+    count: i32,
+    waiters: GQueue,
 }
 
 #[repr(C)]
 pub struct RtMutex {
     lock: Mutex,
     locked: u32,
-    waiters: Waiters,
-    _reserved: u64,
+    waiters: GQueue,
 }
 
 const _: () = assert!(core::mem::size_of::<WaitGroup>() == 32 && core::mem::size_of::<RtMutex>() == 32);
+
+/// Queues the current goroutine on `waiters` and parks it; `lock`, held by the caller and
+/// guarding the list, is released once the goroutine is parked.
+///
+/// # Safety
+/// `lock` is held; called on a goroutine.
+unsafe fn wait_on(lock: &Mutex, waiters: &mut GQueue) {
+    let gp = getg();
+    // SAFETY: the caller's guarantee; the current goroutine is in no other list.
+    unsafe { waiters.push_batch(gp, gp, 1) };
+    gopark(unlock_mutex, lock as *const Mutex as usize);
+}
 
 extern "C" fn unlock_mutex(lock: usize) {
     // SAFETY: gopark passes back the address of the Mutex the parking goroutine holds.
@@ -87,22 +61,14 @@ pub unsafe extern "C" fn rt_waitgroup_add(wg: *mut WaitGroup, delta: i64) {
     unsafe {
         let wg = &mut *wg;
         wg.lock.lock();
-        wg.count += delta;
-        if wg.count < 0 {
+        let count = i64::from(wg.count) + delta;
+        if count < 0 {
             throw("sync: negative WaitGroup counter");
         }
-        let mut ready = Waiters {
-            head: null_mut(),
-            tail: null_mut(),
-        };
-        if wg.count == 0 {
-            ready = core::mem::replace(
-                &mut wg.waiters,
-                Waiters {
-                    head: null_mut(),
-                    tail: null_mut(),
-                },
-            );
+        wg.count = i32::try_from(count).unwrap_or_else(|_| throw("sync: WaitGroup counter overflow"));
+        let mut ready = GQueue::new();
+        if count == 0 {
+            ready = core::mem::take(&mut wg.waiters);
         }
         wg.lock.unlock();
         loop {
@@ -138,8 +104,7 @@ pub unsafe extern "C" fn rt_waitgroup_wait(wg: *mut WaitGroup) {
             wg.lock.unlock();
             return;
         }
-        wg.waiters.push(getg());
-        gopark(unlock_mutex, &wg.lock as *const Mutex as usize);
+        wait_on(&wg.lock, &mut wg.waiters);
     }
 }
 
@@ -159,8 +124,7 @@ pub unsafe extern "C" fn rt_mutex_lock(m: *mut RtMutex) {
             m.lock.unlock();
             return;
         }
-        m.waiters.push(getg());
-        gopark(unlock_mutex, &m.lock as *const Mutex as usize);
+        wait_on(&m.lock, &mut m.waiters);
     }
 }
 
