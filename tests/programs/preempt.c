@@ -44,7 +44,7 @@ static void side(void *arg)
 
 int main(int argc, char **argv)
 {
-    n = 60000000;
+    n = 200000000;
     if (argc > 1)
         for (n = 0; *argv[1]; argv[1]++)
             n = n * 10 + (*argv[1] - '0');
