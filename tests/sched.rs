@@ -106,7 +106,8 @@ fn stress_the_wakeup_protocol_without_a_hang_or_a_wrong_result() {
 fn channels_and_select_work_on_any_number_of_ps() {
     let dir = tempdir();
     let exe = build_program(dir.path(), "channels.c", &[]);
-    let want = "pipeline sum=333833500\nbuffered len=3\nbuffered got=3 total=33 after_close=0 ok=0\n\
+    let want =
+        "numgoroutine 1 6 1\npipeline sum=333833500\nbuffered len=3\nbuffered got=3 total=33 after_close=0 ok=0\n\
                 pingpong ball=10000\nselect default=-1\nselect a=100 b=100 sum=9900\n\
                 select send=0 full=-1 value=7\nmany once=1\n";
     for procs in ["1", "2", "4"] {

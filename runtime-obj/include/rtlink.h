@@ -94,6 +94,9 @@ void rt_gosched(void);
 /* The calling goroutine's id; the goroutine running main is 1. */
 int64_t rt_goid(void);
 
+/* The number of goroutines that exist (started and not yet ended), main's included. */
+int64_t rt_numgoroutine(void);
+
 /* Ends the calling goroutine at once; its function does not return. Called from main's
  * goroutine, the program goes on with the others (as Go's runtime.Goexit). */
 __attribute__((noreturn)) void rt_goexit(void);

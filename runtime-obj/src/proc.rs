@@ -528,6 +528,7 @@ extern "C" fn goexit0(gp: *mut G) -> ! {
         (*s).lock.lock();
         (*gp).schedlink = (*s).gfree;
         (*s).gfree = gp;
+        (*s).nexited += 1;
         (*s).lock.unlock();
     }
     runtime_schedule()
@@ -661,6 +662,20 @@ pub unsafe extern "C" fn rt_park(unlock: extern "C" fn(usize), arg: usize) {
 pub unsafe extern "C" fn rt_ready(gp: *mut G) {
     // SAFETY: the caller's guarantee.
     unsafe { goready(gp, true) }
+}
+
+/// C API: the number of goroutines that exist (started and not yet ended), main's included.
+#[no_mangle]
+pub extern "C" fn rt_numgoroutine() -> i64 {
+    // SAFETY: goidgen counts every goroutine ever started, nexited every one that ended; both
+    // change under sched.lock.
+    unsafe {
+        let s = sched();
+        (*s).lock.lock();
+        let n = (*s).goidgen - (*s).nexited;
+        (*s).lock.unlock();
+        n as i64
+    }
 }
 
 /// C API: the current goroutine's id (the main goroutine is 1).

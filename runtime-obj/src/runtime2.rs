@@ -163,6 +163,8 @@ pub struct P {
 pub struct Sched {
     pub lock: Mutex,
     pub goidgen: u64,
+    /// Goroutines that have ended (rt_numgoroutine is goidgen - nexited).
+    pub nexited: u64,
     /// Ms created so far (ids are 0..mnext).
     pub mnext: i64,
     pub allm: *mut M,
@@ -192,6 +194,7 @@ pub static runtime_m0: Global<M> = Global::new(M::zeroed());
 pub static SCHED: Global<Sched> = Global::new(Sched {
     lock: Mutex::new(),
     goidgen: 0,
+    nexited: 0,
     mnext: 0,
     allm: null_mut(),
     midle: null_mut(),

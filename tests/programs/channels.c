@@ -4,7 +4,8 @@
  * - ping-pong of a counter between two goroutines over two unbuffered channels;
  * - select with default (nothing ready), then over several channels with senders on each, until
  *   all are closed; a send case in a select;
- * - many senders and receivers on one buffered channel, every value received exactly once. */
+ * - many senders and receivers on one buffered channel, every value received exactly once;
+ * - rt_numgoroutine as goroutines start, block and end. */
 #include <rtlink.h>
 
 static void producer(void *arg)
@@ -81,8 +82,27 @@ static void many_receiver(void *arg)
     rt_waitgroup_done(&receivers_wg);
 }
 
+static rt_chan *gate;
+
+static void wait_at_gate(void *arg)
+{
+    (void)arg;
+    rt_chan_recv(gate, 0);
+}
+
 int main(void)
 {
+    /* rt_numgoroutine: main alone, then with five goroutines blocked, then alone again. */
+    long alone = rt_numgoroutine();
+    gate = rt_chan_make(0, 0);
+    for (int i = 0; i < 5; i++)
+        rt_go(wait_at_gate, 0);
+    long six = rt_numgoroutine();
+    rt_chan_close(gate);
+    for (int i = 0; i < 100000 && rt_numgoroutine() > 1; i++)
+        rt_gosched();
+    rt_printf("numgoroutine %ld %ld %ld\n", alone, six, (long)rt_numgoroutine());
+
     /* Pipeline. */
     rt_chan *nums = rt_chan_make(sizeof(long), 0), *squares = rt_chan_make(sizeof(long), 0);
     struct stage st = {nums, squares};
