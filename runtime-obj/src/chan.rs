@@ -149,6 +149,27 @@ impl Chan {
         unsafe { self.buf.add(i * self.elemsize) }
     }
 
+    /// Appends the element at `src` to the buffer.
+    ///
+    /// # Safety
+    /// The lock is held and the buffer has room; `src` null or valid for elemsize.
+    unsafe fn put(&mut self, src: *const u8) {
+        // SAFETY: the caller's guarantee.
+        unsafe { copy(self.slot(self.sendx), src, self.elemsize) };
+        self.sendx = (self.sendx + 1) % self.cap;
+        self.count += 1;
+    }
+
+    /// Takes the oldest buffered element into `dst` (if not null).
+    ///
+    /// # Safety
+    /// The lock is held and the buffer holds an element; `dst` null or valid for elemsize.
+    unsafe fn get(&mut self, dst: *mut u8) {
+        // SAFETY: forwarded.
+        unsafe { self.take(dst) };
+        self.count -= 1;
+    }
+
     /// Copies the element at recvx into `dst` (if not null) and clears the slot.
     ///
     /// # Safety
@@ -271,9 +292,7 @@ unsafe fn chansend(c: *mut Chan, elem: *const u8, block: bool) -> bool {
             return true;
         }
         if c.count < c.cap {
-            copy(c.slot(c.sendx), elem, c.elemsize);
-            c.sendx = (c.sendx + 1) % c.cap;
-            c.count += 1;
+            c.put(elem);
             c.lock.unlock();
             return true;
         }
@@ -314,8 +333,7 @@ unsafe fn chanrecv(c: *mut Chan, elem: *mut u8, block: bool) -> (bool, bool) {
             return (true, true);
         }
         if c.count > 0 {
-            c.take(elem);
-            c.count -= 1;
+            c.get(elem);
             c.lock.unlock();
             return (true, true);
         }
@@ -532,9 +550,7 @@ pub unsafe extern "C" fn rt_select(cases: *mut SelectCase, n: i32, block: i32) -
                     return i as i32;
                 }
                 if c.count < c.cap {
-                    copy(c.slot(c.sendx), cases[i].elem, c.elemsize);
-                    c.sendx = (c.sendx + 1) % c.cap;
-                    c.count += 1;
+                    c.put(cases[i].elem);
                     unlock_all(cases, order);
                     return i as i32;
                 }
@@ -547,8 +563,7 @@ pub unsafe extern "C" fn rt_select(cases: *mut SelectCase, n: i32, block: i32) -
                     return i as i32;
                 }
                 if c.count > 0 {
-                    c.take(cases[i].elem);
-                    c.count -= 1;
+                    c.get(cases[i].elem);
                     unlock_all(cases, order);
                     cases[i].ok = 1;
                     return i as i32;
