@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end: build rtlink, link samples/hello.c with it, run the program with
-# the bootstrap trace on, and inspect the binary.
+# the bootstrap trace on, and inspect the binary; then build the goroutines sample straight
+# from its source and run it (goroutines on every P).
 # Usage: bash scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,3 +20,7 @@ echo "\$ GODEBUG=inittrace=1 $out/hello"
 GODEBUG=inittrace=1 "$out/hello"
 echo "\$ rtlink inspect $out/hello"
 "$rtlink" inspect "$out/hello"
+echo "\$ rtlink build samples/goroutines.c -o $out/goroutines    # a source straight in"
+"$rtlink" build samples/goroutines.c -o "$out/goroutines"
+echo "\$ $out/goroutines"
+"$out/goroutines"
