@@ -233,6 +233,23 @@ fn schedtrace_prints_go_style_lines_from_sysmon() {
 }
 
 #[test]
+fn setmaxprocs_grows_and_shrinks_the_ps_while_running() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "maxprocs.c", &[]);
+    for _ in 0..10 {
+        let (code, out, err) = run_godebug(&exe, "1", "asyncpreemptoff=1", &[], 20);
+        assert_eq!(
+            (code, out.as_str()),
+            (0, "start=1 was=1 now=2 back=2 sums=1111 procs=1\n"),
+            "{err}"
+        );
+    }
+    // Back on one P, without preemption, the spinning pair can never meet.
+    let (code, _, _) = run_godebug(&exe, "1", "asyncpreemptoff=1", &["shrunk"], 1);
+    assert_eq!(code, 124);
+}
+
+#[test]
 fn misuse_is_a_fatal_error_like_go() {
     let dir = tempdir();
     let exe = build_program(dir.path(), "deadlock.c", &[]);

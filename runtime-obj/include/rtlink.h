@@ -64,6 +64,11 @@ int rt_ncpu(void);
  * integer, else min(ncpu, max(2, ceil(cgroup CPU quota))). */
 int rt_gomaxprocs(void);
 
+/* Sets the number of Ps to n (1..1024) while the program runs and returns the previous
+ * number; n < 1 only returns it. Growing takes effect at once; a P beyond a lowered count leaves
+ * service when its running goroutine next yields, blocks or is preempted. */
+int rt_setmaxprocs(int n);
+
 /* The cgroup CPU limit of the process in thousandths of a CPU (1500 = 1.5 CPUs), or -1 if
  * there is none. Read from the cgroup files on first call and cached. */
 int64_t rt_cpuquota(void);

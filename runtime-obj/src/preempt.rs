@@ -17,7 +17,7 @@ use core::sync::atomic::AtomicUsize;
 use core::sync::atomic::Ordering::Relaxed;
 
 use crate::os_linux::OS;
-use crate::proc_m::sched;
+use crate::proc_m::allp;
 use crate::runtime2::P_RUNNING;
 use crate::sys_linux;
 use crate::tls::getg;
@@ -100,10 +100,9 @@ pub fn check(w: &mut Watch, now: i64) {
     // SAFETY: allp has gomaxprocs live Ps; p.m and the M's fields are read racily on purpose:
     // a stale read only sends a signal the handler then ignores (its M's flag is not set).
     unsafe {
-        let s = sched();
-        let n = ((*s).gomaxprocs as usize).min(64);
-        for i in 0..n {
-            let p = &**(*s).allp.add(i);
+        let (n, all) = allp();
+        for i in 0..n.min(64) {
+            let p = &**all.add(i);
             let tick = core::ptr::read_volatile(&p.schedtick);
             let mp = core::ptr::read_volatile(&p.m);
             if p.status != P_RUNNING || mp.is_null() || tick != w.tick[i] {

@@ -21,7 +21,7 @@ use core::sync::atomic::Ordering::{Relaxed, Release};
 
 use crate::os_linux::{ncpu, OS};
 use crate::print::{throw, Buf};
-use crate::proc_m::{enable_ms, getm, mcommoninit, resetspinning, sched, steal_or_stop, wakep};
+use crate::proc_m::{enable_ms, getm, mcommoninit, resetspinning, sched, steal_or_stop, wakep, MAX_PROCS};
 use crate::runtime1::{cstr_bytes, parse_procs, ARGS, DEBUG, ENV};
 use crate::runtime2::*;
 use crate::stack::{stackalloc, stackfree, DEFAULT_STACK, STACKS};
@@ -53,9 +53,6 @@ macro_rules! marker {
         a
     }};
 }
-
-/// GOMAXPROCS values above this are capped (each P costs about 2 KiB).
-const MAX_PROCS: u32 = 1024;
 
 /// Go's schedinit, with each step traced.
 #[no_mangle]
@@ -284,8 +281,9 @@ fn procresize(n: u32) {
             (*p).status = P_IDLE;
             *allp.add(i as usize) = p;
         }
-        s.allp = allp;
-        s.gomaxprocs = n;
+        s.allp.store(allp, Relaxed);
+        s.gomaxprocs.store(n, Relaxed);
+        s.nallp = n;
         let m0 = runtime_m0.get();
         let p0 = *allp;
         (*m0).p = p0;
@@ -436,7 +434,7 @@ fn find_runnable(mp: *mut M) -> (*mut G, bool) {
             crate::time::run_timers((*mp).p);
             let s = sched();
             let p = &*(*mp).p;
-            let procs = (*s).gomaxprocs;
+            let procs = (*s).gomaxprocs.load(Relaxed);
             if p.schedtick != 0 && p.schedtick.is_multiple_of(61) && !(*s).runq.is_empty() {
                 let gp = (*s).runq.get(&p.runq, procs, 1);
                 if !gp.is_null() {
@@ -689,7 +687,7 @@ pub extern "C" fn rt_goid() -> i64 {
 #[no_mangle]
 pub extern "C" fn rt_gomaxprocs() -> i32 {
     // SAFETY: set once by procresize.
-    unsafe { (*sched()).gomaxprocs as i32 }
+    unsafe { (*sched()).gomaxprocs.load(Relaxed) as i32 }
 }
 
 /// C API: monotonic time in nanoseconds (vDSO clock_gettime, syscall fallback).

@@ -43,6 +43,9 @@ extern "C" {
     fn runtime_schedule() -> !;
 }
 
+/// GOMAXPROCS values above this are capped (each P costs about 2 KiB).
+pub const MAX_PROCS: u32 = 1024;
+
 /// Go's cap on Ms (`sched.maxmcount`).
 const MAX_MCOUNT: i64 = 10_000;
 
@@ -59,6 +62,17 @@ const SIG_SETMASK: usize = 2;
 
 pub fn sched() -> *mut Sched {
     SCHED.get()
+}
+
+/// The Ps in service: their count and the array (see Sched.allp for the ordering).
+#[inline(always)]
+pub fn allp() -> (usize, *mut *mut P) {
+    // SAFETY: SCHED is a static; the fields are atomics.
+    unsafe {
+        let s = sched();
+        let n = (*s).gomaxprocs.load(Acquire) as usize;
+        (n, (*s).allp.load(Acquire))
+    }
 }
 
 pub fn getm() -> *mut M {
@@ -176,7 +190,7 @@ fn steal_or_stop_ms(mp: *mut M) -> *mut G {
             return null_mut();
         }
         let s = sched();
-        let busy = (*s).gomaxprocs - (*s).npidle.load(Relaxed);
+        let busy = (*s).gomaxprocs.load(Relaxed).saturating_sub((*s).npidle.load(Relaxed));
         if (*mp).spinning || 2 * (*s).nmspinning.load(Relaxed) < busy {
             if !(*mp).spinning {
                 (*mp).spinning = true;
@@ -210,12 +224,11 @@ fn steal_or_stop_ms(mp: *mut M) -> *mut G {
 unsafe fn steal_work(mp: *mut M, pp: *mut P) -> *mut G {
     // SAFETY: the caller's guarantee; allp has gomaxprocs live Ps.
     unsafe {
-        let s = sched();
-        let n = (*s).gomaxprocs as usize;
+        let (n, all) = allp();
         for pass in 0..4 {
             let start = crate::rand::wyrand(&mut (*mp).rand) as usize % n.max(1);
             for i in 0..n {
-                let victim = *(*s).allp.add((start + i) % n);
+                let victim = *all.add((start + i) % n);
                 if victim != pp {
                     let gp = (*pp).runq.steal(&(*victim).runq, pass == 3);
                     if !gp.is_null() {
@@ -431,7 +444,8 @@ fn any_runnable() -> bool {
     // SAFETY: allp has gomaxprocs live Ps, never freed; the queues are read atomically.
     unsafe {
         let s = sched();
-        !(*s).runq.is_empty() || (0..(*s).gomaxprocs as usize).any(|i| !(**(*s).allp.add(i)).runq.is_empty())
+        let (n, all) = allp();
+        !(*s).runq.is_empty() || (0..n).any(|i| !(**all.add(i)).runq.is_empty())
     }
 }
 
@@ -547,5 +561,117 @@ pub extern "C" fn runtime_mstart_m(mp: *mut M) -> ! {
         (*mp).nextp = null_mut();
         acquirep(mp, pp);
         runtime_schedule()
+    }
+}
+
+/// Takes `pp` off the idle list if it is there. Sched.lock must be held.
+unsafe fn pidle_remove(pp: *mut P) -> bool {
+    // SAFETY: under sched.lock, the idle list's Ps are live and linked through `link`.
+    unsafe {
+        let s = sched();
+        let mut link: *mut *mut P = &mut (*s).pidle;
+        while !(*link).is_null() {
+            if *link == pp {
+                *link = (*pp).link;
+                (*s).npidle.fetch_sub(1, Release);
+                return true;
+            }
+            link = &mut (**link).link;
+        }
+        false
+    }
+}
+
+/// C API: sets GOMAXPROCS to `n` (clamped to 1..=1024) while the program runs and returns the
+/// previous value; `n` < 1 only reports it. Growing makes (or brings back) Ps and wakes Ms for
+/// them. Shrinking takes idle Ps out of service at once and marks running ones, whose Ms retire
+/// them at their next schedule (at the latest when sysmon preempts the goroutine): their queued
+/// goroutines go to the global queue and their timers to P0.
+#[no_mangle]
+pub extern "C" fn rt_setmaxprocs(n: i32) -> i32 {
+    // SAFETY: SCHED's count is an atomic.
+    let old = unsafe { (*sched()).gomaxprocs.load(Acquire) };
+    if n < 1 {
+        return old as i32;
+    }
+    let n = (n as u32).min(MAX_PROCS);
+    enable_ms();
+    crate::time::enable();
+    // SAFETY: allp, nallp and the idle list change under sched.lock, held throughout; Ps are
+    // never freed; a grown array is published before the count, a shrunk count before retiring.
+    unsafe {
+        let s = sched();
+        (*s).lock.lock();
+        let old = (*s).gomaxprocs.load(Relaxed);
+        let mut all = (*s).allp.load(Relaxed);
+        if n > (*s).nallp {
+            let bigger = malloc::persistentalloc(n as usize * 8, 8) as *mut *mut P;
+            crate::mem::copy_forward(bigger.cast(), all.cast(), (*s).nallp as usize * 8);
+            for i in (*s).nallp..n {
+                let p = malloc::persistentalloc(core::mem::size_of::<P>(), 64) as *mut P;
+                (*p).id = i as i32;
+                (*p).status = P_RETIRED;
+                *bigger.add(i as usize) = p;
+            }
+            (*s).nallp = n;
+            (*s).allp.store(bigger, Release);
+            all = bigger;
+        }
+        for i in n.min(old)..n.max(old) {
+            let p = *all.add(i as usize);
+            if n > old {
+                // Back in service: a P still running (marked to retire) just keeps running.
+                (*p).retire.store(false, Release);
+                if (*p).status == P_RETIRED {
+                    pidleput(p);
+                }
+            } else if (*p).status == P_IDLE && pidle_remove(p) {
+                (*p).status = P_RETIRED;
+                crate::time::move_timers(p, *all);
+            } else {
+                (*p).retire.store(true, Release);
+                (*p).timer0.store(1, Release);
+            }
+        }
+        (*s).gomaxprocs.store(n, Release);
+        (*s).lock.unlock();
+        for _ in old..n {
+            wakep();
+        }
+        old as i32
+    }
+}
+
+/// Retires the current M's P (rt_setmaxprocs marked it): its queue goes to the global queue,
+/// its timers to P0, and the M carries on with an idle P or sleeps until given one.
+pub fn retire_p(mp: *mut M) {
+    // SAFETY: mp is the current M and holds pp; the list and the status change under
+    // sched.lock; P0 never retires.
+    unsafe {
+        let pp = (*mp).p;
+        loop {
+            let (gp, _) = (*pp).runq.get();
+            if gp.is_null() {
+                break;
+            }
+            (*sched()).runq.put(gp);
+        }
+        let s = sched();
+        (*s).lock.lock();
+        if !(*pp).retire.swap(false, AcqRel) {
+            (*s).lock.unlock();
+            return;
+        }
+        (*pp).status = P_RETIRED;
+        (*pp).m = null_mut();
+        (*mp).p = null_mut();
+        (*s).lock.unlock();
+        crate::time::move_timers(pp, *(*s).allp.load(Acquire));
+        if (*mp).spinning {
+            stop_spinning(mp);
+        }
+        if !pidleget_locked(mp) {
+            stopm(mp);
+        }
     }
 }

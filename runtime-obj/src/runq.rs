@@ -105,6 +105,7 @@ impl RunQ {
 
     /// Takes the next G: runnext first, then the ring's head. Owner only. The bool says the
     /// G came from runnext and so inherits the current time slice.
+    #[inline(always)]
     pub fn get(&self) -> (*mut G, bool) {
         let next = self.runnext.load(Acquire);
         if !next.is_null() && self.runnext.compare_exchange(next, null_mut(), AcqRel, Relaxed).is_ok() {

@@ -11,7 +11,7 @@
 //! - `Sched`'s plain fields are guarded by `Sched.lock`; its atomics may be read without it
 //!   (wakep's fast checks) but change only under it, except `nmspinning` (see proc.rs).
 use core::ptr::null_mut;
-use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU32};
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU32};
 
 use crate::global::Global;
 use crate::lock_futex::{Mutex, Note};
@@ -126,6 +126,8 @@ impl M {
 
 pub const P_IDLE: u32 = 0;
 pub const P_RUNNING: u32 = 1;
+/// Out of service after rt_setmaxprocs shrank the count (kept for reuse if it grows again).
+pub const P_RETIRED: u32 = 2;
 
 /// A timer (time.rs): at `when`, ready `g` (rt_sleep) or send `when` on the channel `c`
 /// (rt_after).
@@ -156,6 +158,9 @@ pub struct P {
     /// The earliest timer deadline on this P (0: none), readable without the timers' lock.
     pub timer0: AtomicI64,
     pub timers: Timers,
+    /// Set by rt_setmaxprocs on a running P beyond the new count: its M retires it when it
+    /// next schedules (time.rs, through the timer check).
+    pub retire: AtomicBool,
     pub runq: RunQ,
 }
 
@@ -183,8 +188,13 @@ pub struct Sched {
     pub runq: GlobalQueue,
     /// Dead Gs kept with their stacks for reuse (Go: gFree).
     pub gfree: *mut G,
-    pub allp: *mut *mut P,
-    pub gomaxprocs: u32,
+    /// Every P ever made, `gomaxprocs` of them in service (rt_setmaxprocs changes both: a
+    /// grown array is published before the count, a shrunk count before Ps retire; arrays are
+    /// never freed, so a reader that loads the count, then the array, always reads live Ps).
+    pub allp: AtomicPtr<*mut P>,
+    pub gomaxprocs: AtomicU32,
+    /// The length of `allp` (Ps made so far), under `lock`.
+    pub nallp: u32,
 }
 
 #[no_mangle]
@@ -206,8 +216,9 @@ pub static SCHED: Global<Sched> = Global::new(Sched {
     main_started: AtomicBool::new(false),
     runq: GlobalQueue::new(),
     gfree: null_mut(),
-    allp: null_mut(),
-    gomaxprocs: 0,
+    allp: AtomicPtr::new(null_mut()),
+    gomaxprocs: AtomicU32::new(0),
+    nallp: 0,
 });
 
 /// The struct offsets asm_amd64.S uses, in the order of its `runtime_asm_offsets` table.

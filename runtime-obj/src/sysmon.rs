@@ -91,7 +91,8 @@ fn schedtrace(elapsed: i64, detail: bool) {
     unsafe {
         let s = sched();
         (*s).lock.lock();
-        let procs = (*s).gomaxprocs as usize;
+        let procs = (*s).gomaxprocs.load(Relaxed) as usize;
+        let all = (*s).allp.load(Relaxed);
         let mut b = Buf::new();
         b.str("SCHED ")
             .u64((elapsed / 1_000_000) as u64)
@@ -104,12 +105,12 @@ fn schedtrace(elapsed: i64, detail: bool) {
             .str(" [");
         for i in 0..procs {
             b.str(if i > 0 { " " } else { "" })
-                .u64((**(*s).allp.add(i)).runq.len().into());
+                .u64((**all.add(i)).runq.len().into());
         }
         b.str("]\n").flush(2);
         if detail {
             for i in 0..procs {
-                let p = &**(*s).allp.add(i);
+                let p = &**all.add(i);
                 let mut b = Buf::new();
                 b.kv("  P", i as u64)
                     .kv(": status=", p.status.into())

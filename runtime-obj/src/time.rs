@@ -19,7 +19,7 @@ use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use crate::chan::Chan;
 use crate::print::throw;
 use crate::proc::{gopark, goready};
-use crate::proc_m::{enable_ms, getm, sched};
+use crate::proc_m::{allp, enable_ms, getm};
 use crate::runtime2::{Timer, Timers, G, P};
 use crate::tls::getg;
 use crate::vdso::nanotime;
@@ -116,7 +116,7 @@ impl Timers {
 /// # Safety
 /// `pp` is a live P.
 unsafe fn add(pp: *mut P, t: Timer) {
-    RUN_TIMERS.store(core::hint::black_box(run_expired as *mut ()), Release);
+    enable();
     // SAFETY: the caller's guarantee; the heap is changed under its lock.
     unsafe {
         let ts = &mut (*pp).timers;
@@ -131,6 +131,11 @@ unsafe fn add(pp: *mut P, t: Timer) {
 /// queue's tail, FIFO, not runnext). Called by the scheduler through `run_timers` on the M
 /// holding `pp`, or on an idle P's heap by an M that found no work.
 fn run_expired(pp: *mut P) {
+    // SAFETY: pp is a live P, held by the current M.
+    if unsafe { (*pp).retire.load(Acquire) } {
+        crate::proc_m::retire_p(getm());
+        return;
+    }
     let now = nanotime();
     // SAFETY: pp is a live P.
     if unsafe { (*pp).timer0.load(Acquire) } > now {
@@ -160,6 +165,31 @@ fn run_expired(pp: *mut P) {
     }
 }
 
+/// Lets the scheduler reach `run_expired` (rt_setmaxprocs uses the timer check to have an M
+/// retire its P).
+pub fn enable() {
+    RUN_TIMERS.store(core::hint::black_box(run_expired as *mut ()), Release);
+}
+
+/// Moves every timer of `from` to `to` (a P leaving service).
+///
+/// # Safety
+/// Both are live Ps; `to` is not retiring.
+pub unsafe fn move_timers(from: *mut P, to: *mut P) {
+    // SAFETY: the caller's guarantee; each heap changes under its lock, taken one at a time.
+    unsafe {
+        loop {
+            let ts = &mut (*from).timers;
+            ts.lock.lock();
+            let t = ts.pop_due(i64::MAX);
+            (*from).timer0.store(ts.earliest(), Release);
+            ts.lock.unlock();
+            let Some(t) = t else { return };
+            add(to, t);
+        }
+    }
+}
+
 /// The scheduler's check: fires `pp`'s due timers if it has any timer at all.
 #[inline(always)]
 pub fn run_timers(pp: *mut P) {
@@ -176,9 +206,9 @@ pub fn run_timers(pp: *mut P) {
 pub fn next_when() -> i64 {
     // SAFETY: allp has gomaxprocs live Ps; timer0 is an atomic.
     unsafe {
-        let s = sched();
-        (0..(*s).gomaxprocs as usize)
-            .map(|i| (**(*s).allp.add(i)).timer0.load(Acquire))
+        let (n, all) = allp();
+        (0..n)
+            .map(|i| (**all.add(i)).timer0.load(Acquire))
             .filter(|&w| w != 0)
             .min()
             .unwrap_or(0)
@@ -189,9 +219,9 @@ pub fn next_when() -> i64 {
 pub fn run_all_due() {
     // SAFETY: allp has gomaxprocs live Ps.
     unsafe {
-        let s = sched();
-        for i in 0..(*s).gomaxprocs as usize {
-            run_timers(*(*s).allp.add(i));
+        let (n, all) = allp();
+        for i in 0..n {
+            run_timers(*all.add(i));
         }
     }
 }
