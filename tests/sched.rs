@@ -249,6 +249,46 @@ fn setmaxprocs_grows_and_shrinks_the_ps_while_running() {
     assert_eq!(code, 124);
 }
 
+/// Starts `exe` pinned to CPU 0, waits for its "ready" line, widens its affinity to CPUs 0-1
+/// and returns what it printed and its status.
+fn widen_affinity_of(exe: &Path, gomaxprocs: Option<&str>) -> (i32, String) {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = Command::new("taskset");
+    cmd.args(["-c", "0"])
+        .arg(exe)
+        .env_remove("GODEBUG")
+        .env_remove("GOMAXPROCS");
+    if let Some(n) = gomaxprocs {
+        cmd.env("GOMAXPROCS", n);
+    }
+    let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    ok(Command::new("taskset")
+        .args(["-p", "-c", "0,1"])
+        .arg(child.id().to_string()));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let code = child.wait().unwrap().code().unwrap_or(-1);
+    (code, first + &rest)
+}
+
+#[test]
+fn gomaxprocs_follows_the_cpus_unless_it_was_set() {
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        eprintln!("skipped: needs 2 CPUs");
+        return;
+    }
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "followcpus.c", &[]);
+    let (code, out) = widen_affinity_of(&exe, None);
+    assert_eq!((code, out.as_str()), (0, "ready procs=1\nprocs=2\n"));
+    // GOMAXPROCS in the environment fixes it, as in Go.
+    let (code, out) = widen_affinity_of(&exe, Some("1"));
+    assert_eq!((code, out.as_str()), (1, "ready procs=1\n"));
+}
+
 #[test]
 fn misuse_is_a_fatal_error_like_go() {
     let dir = tempdir();

@@ -215,6 +215,13 @@ fn read_limit() -> Option<u64> {
 static LIMIT: AtomicI64 = AtomicI64::new(0);
 
 /// The process's cgroup CPU limit in thousandths of a CPU, read once on first use.
+/// The limit read again from the cgroup files (sysmon, once a second), refreshing the cache.
+pub fn reread_cpu_limit_milli() -> Option<u64> {
+    let limit = read_limit();
+    LIMIT.store(limit.map_or(-1, |m| m as i64), Ordering::Release);
+    limit
+}
+
 pub fn cpu_limit_milli() -> Option<u64> {
     let v = LIMIT.load(Ordering::Acquire);
     if v != 0 {

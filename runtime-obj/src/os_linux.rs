@@ -115,12 +115,19 @@ pub fn osinit() {
 /// The number of CPUs this thread may run on: the affinity mask's population count, so
 /// `taskset -c 0` gives 1.
 pub fn getproccount() -> u32 {
+    getproccount_of(0)
+}
+
+/// The CPUs thread `tid` may run on (0: the calling thread); sysmon asks about the main
+/// thread, whose tid is the pid, since `taskset -p PID` changes that one.
+#[inline(always)]
+pub fn getproccount_of(tid: usize) -> u32 {
     let mut mask = [0u64; 16];
     // SAFETY: the kernel writes at most size_of_val(&mask) bytes into mask.
     let r = unsafe {
         sys_linux::syscall3(
             SYS_SCHED_GETAFFINITY,
-            0,
+            tid,
             core::mem::size_of_val(&mask),
             mask.as_mut_ptr() as usize,
         )
@@ -129,7 +136,11 @@ pub fn getproccount() -> u32 {
         return 1;
     }
     let words = (r as usize).div_ceil(8).min(mask.len());
-    mask[..words].iter().map(|w| w.count_ones()).sum::<u32>().max(1)
+    let mut n = 0;
+    for w in &mask[..words] {
+        n += w.count_ones();
+    }
+    n.max(1)
 }
 
 pub fn ncpu() -> u32 {

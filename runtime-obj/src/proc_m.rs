@@ -589,12 +589,20 @@ unsafe fn pidle_remove(pp: *mut P) -> bool {
 /// goroutines go to the global queue and their timers to P0.
 #[no_mangle]
 pub extern "C" fn rt_setmaxprocs(n: i32) -> i32 {
-    // SAFETY: SCHED's count is an atomic.
-    let old = unsafe { (*sched()).gomaxprocs.load(Acquire) };
     if n < 1 {
-        return old as i32;
+        // SAFETY: SCHED's count is an atomic.
+        return unsafe { (*sched()).gomaxprocs.load(Acquire) } as i32;
     }
-    let n = (n as u32).min(MAX_PROCS);
+    PROCS_SET_BY_USER.store(true, Relaxed);
+    setmaxprocs((n as u32).min(MAX_PROCS)) as i32
+}
+
+/// Set once the program chose GOMAXPROCS itself: sysmon stops following the CPU count and the
+/// cgroup quota (Go 1.25).
+pub static PROCS_SET_BY_USER: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Sets the number of Ps to `n` (1..=MAX_PROCS); returns the previous number.
+pub fn setmaxprocs(n: u32) -> u32 {
     enable_ms();
     crate::time::enable();
     // SAFETY: allp, nallp and the idle list change under sched.lock, held throughout; Ps are
@@ -638,7 +646,7 @@ pub extern "C" fn rt_setmaxprocs(n: i32) -> i32 {
         for _ in old..n {
             wakep();
         }
-        old as i32
+        old
     }
 }
 

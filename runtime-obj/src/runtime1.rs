@@ -179,11 +179,20 @@ pub fn parse_sysmon_vars(godebug: &[u8]) -> SysmonVars {
 }
 
 /// Parses a GOMAXPROCS value: a positive decimal integer, else None (Go's atoi32 + n > 0).
+#[inline(always)]
 pub fn parse_procs(s: &[u8]) -> Option<u32> {
-    if s.is_empty() || s.len() > 9 || !s.iter().all(u8::is_ascii_digit) {
+    if s.is_empty() || s.len() > 9 {
         return None;
     }
-    let n = s.iter().fold(0u32, |v, &d| v * 10 + u32::from(d - b'0'));
+    // A plain loop: iterator adapters here are outlined once a second caller (sysmon) exists,
+    // which costs hello bytes.
+    let mut n = 0u32;
+    for &d in s {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u32::from(d - b'0');
+    }
     (n > 0).then_some(n)
 }
 

@@ -1,6 +1,8 @@
 //! sysmon (Go: sysmon in proc.go): a system M, with no P, that watches the scheduler: every
-//! 10 ms it preempts goroutines that have run that long without scheduling (preempt.rs), and
-//! with `GODEBUG=schedtrace=N` it prints, every N ms, a line in Go's format on stderr,
+//! 10 ms it preempts goroutines that have run that long without scheduling (preempt.rs); once a
+//! second, unless GOMAXPROCS was set, it moves GOMAXPROCS to follow the CPUs the process may use
+//! and its cgroup quota (Go 1.25); and with `GODEBUG=schedtrace=N` it prints, every N ms, a line
+//! in Go's format on stderr,
 //! ```text
 //! SCHED 1004ms: gomaxprocs=2 idleprocs=0 threads=4 spinningthreads=0 idlethreads=1 runqueue=0 [3 1]
 //! ```
@@ -20,14 +22,15 @@
 use crate::os_linux::OS;
 use crate::preempt;
 use crate::print::Buf;
-use crate::proc_m::{newm_sys, sched};
-use crate::runtime1::{cstr_bytes, parse_sysmon_vars, SysmonVars, ENV};
+use crate::proc_m::{newm_sys, sched, setmaxprocs, MAX_PROCS, PROCS_SET_BY_USER};
+use crate::runtime1::{cstr_bytes, parse_procs, parse_sysmon_vars, SysmonVars, ENV};
 use crate::sys_linux;
 use crate::vdso::nanotime;
 use core::sync::atomic::AtomicBool;
 use core::sync::atomic::Ordering::Relaxed;
 
 const SYS_NANOSLEEP: usize = 35;
+const SYS_GETPID: usize = 39;
 
 /// sysmon's GODEBUG settings (none under AT_SECURE, as in the bootstrap).
 fn settings() -> SysmonVars {
@@ -67,6 +70,7 @@ extern "C" fn sysmon() -> ! {
     };
     let start = nanotime();
     let mut next_trace = start + trace;
+    let mut next_procs = start + 1_000_000_000;
     let mut watch = preempt::Watch::new();
     loop {
         let ts = [0, tick];
@@ -76,10 +80,41 @@ extern "C" fn sysmon() -> ! {
         if PREEMPT.load(Relaxed) {
             preempt::check(&mut watch, now);
         }
+        if now >= next_procs {
+            next_procs += 1_000_000_000;
+            follow_cpus();
+        }
         if trace > 0 && now >= next_trace {
             schedtrace(now - start, v.scheddetail);
             next_trace += trace;
         }
+    }
+}
+
+/// Go 1.25: unless GOMAXPROCS was set (by the environment or rt_setmaxprocs), the default
+/// follows the CPUs the process may use and its cgroup quota, re-read here once a second.
+fn follow_cpus() {
+    if PROCS_SET_BY_USER.load(Relaxed) {
+        return;
+    }
+    // SAFETY: ENV is read-only since the bootstrap; a non-null value is NUL-terminated.
+    let env = unsafe { (*ENV.get()).gomaxprocs };
+    // SAFETY: as above.
+    if !env.is_null() && parse_procs(unsafe { cstr_bytes(env) }).is_some() {
+        return;
+    }
+    // SAFETY: getpid takes no argument.
+    let pid = unsafe { sys_linux::syscall3(SYS_GETPID, 0, 0, 0) } as usize;
+    let n = crate::os_linux::getproccount_of(pid);
+    let limit = if n <= 2 {
+        None
+    } else {
+        crate::cgroup::reread_cpu_limit_milli()
+    };
+    let want = crate::cgroup::default_procs(n, limit).min(MAX_PROCS);
+    // SAFETY: SCHED's count is an atomic.
+    if want != unsafe { (*sched()).gomaxprocs.load(Relaxed) } {
+        setmaxprocs(want);
     }
 }
 
