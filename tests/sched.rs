@@ -89,11 +89,13 @@ fn a_parallel_sum_with_mutex_and_wait_group_matches_the_serial_one() {
 
 #[test]
 fn stress_the_wakeup_protocol_without_a_hang_or_a_wrong_result() {
+    // The wait-group program 500 times, on 2 and 3 Ps; a run that hangs is killed at 10 s,
+    // and the SCHED lines sysmon printed every second meanwhile come with the failure.
     let dir = tempdir();
     let exe = build_program(dir.path(), "parsum.c", &[]);
-    for i in 0..200 {
+    for i in 0..500 {
         let procs = ["2", "3"][i % 2];
-        let (code, out, err) = run_limited(&exe, procs, &["200"], 10);
+        let (code, out, err) = run_godebug(&exe, procs, "schedtrace=1000,scheddetail=1", &["200"], 10);
         assert_eq!(
             (code, out.as_str()),
             (0, "parts=200 done=200 ok=1\n"),
@@ -114,9 +116,11 @@ fn channels_and_select_work_on_any_number_of_ps() {
         let (code, out, err) = run_limited(&exe, procs, &[], 20);
         assert_eq!((code, out.as_str()), (0, want), "GOMAXPROCS={procs}: {err}");
     }
-    for i in 0..50 {
-        let (code, out, err) = run_limited(&exe, "2", &[], 20);
-        assert_eq!((code, out.as_str()), (0, want), "run {i}: {err}");
+    // The channel program 500 times (the stress batch), with SCHED lines on a hang.
+    for i in 0..500 {
+        let procs = ["2", "3"][i % 2];
+        let (code, out, err) = run_godebug(&exe, procs, "schedtrace=1000,scheddetail=1", &[], 20);
+        assert_eq!((code, out.as_str()), (0, want), "run {i}, GOMAXPROCS={procs}: {err}");
     }
 }
 
