@@ -472,15 +472,8 @@ unsafe fn lock_all(cases: &[SelectCase], order: &[usize]) {
 /// # Safety
 /// As for lock_all, with those locks held.
 unsafe fn unlock_all(cases: &[SelectCase], order: &[usize]) {
-    let mut last: *mut Chan = null_mut();
-    for &i in order.iter().rev() {
-        let c = cases[i].c;
-        if c != last {
-            // SAFETY: the caller's guarantee.
-            unsafe { (*c).lock.unlock() };
-            last = c;
-        }
-    }
+    // SAFETY: forwarded; no channel is kept locked.
+    unsafe { unlock_others(cases, order, null_mut()) }
 }
 
 extern "C" fn unlock_select(arg: usize) {

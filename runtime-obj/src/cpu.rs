@@ -103,7 +103,7 @@ pub struct CheckResult {
     pub missing: Option<&'static Feature>,
 }
 
-fn cpuid(leaf: u32) -> [u32; 4] {
+pub fn cpuid(leaf: u32) -> [u32; 4] {
     let (a, b, c, d): (u32, u32, u32, u32);
     // SAFETY: CPUID only reads the leaf registers and writes eax..edx; rbx is reserved by LLVM,
     // so it is saved and restored around the instruction.

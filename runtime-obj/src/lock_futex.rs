@@ -14,7 +14,16 @@ use crate::sys_linux;
 
 const FUTEX_WAIT_PRIVATE: usize = 128;
 const FUTEX_WAKE_PRIVATE: usize = 129;
-const SYS_FUTEX: usize = 202;
+
+/// FUTEX_WAIT (sleep while `key` holds `val`, at most `timeout`) or FUTEX_WAKE (`val`
+/// sleepers) on `key`. Spurious returns are the callers' to handle: each re-checks its word.
+#[inline(always)]
+fn futex(key: &AtomicU32, op: usize, val: u32, timeout: Option<&[i64; 2]>) {
+    let ts = timeout.map_or(0, |t| t.as_ptr() as usize);
+    // SAFETY: the futex word is a live AtomicU32 and `ts` is null or a valid relative timespec;
+    // FUTEX_WAIT/WAKE read nothing else and write nothing.
+    unsafe { sys_linux::syscall4(sys_linux::SYS_FUTEX, key.as_ptr() as usize, op, val as usize, ts) };
+}
 
 #[repr(transparent)]
 pub struct Mutex {
@@ -51,19 +60,13 @@ impl Mutex {
             }
         }
         while self.key.swap(2, Ordering::Acquire) != 0 {
-            // SAFETY: the futex word is a live AtomicU32 owned by self.
-            unsafe {
-                sys_linux::syscall4(SYS_FUTEX, self.key.as_ptr() as usize, FUTEX_WAIT_PRIVATE, 2, 0);
-            }
+            futex(&self.key, FUTEX_WAIT_PRIVATE, 2, None);
         }
     }
 
     pub fn unlock(&self) {
         if self.key.swap(0, Ordering::Release) == 2 {
-            // SAFETY: as in lock.
-            unsafe {
-                sys_linux::syscall4(SYS_FUTEX, self.key.as_ptr() as usize, FUTEX_WAKE_PRIVATE, 1, 0);
-            }
+            futex(&self.key, FUTEX_WAKE_PRIVATE, 1, None);
         }
     }
 }
@@ -93,36 +96,21 @@ impl Note {
         if self.key.swap(1, Ordering::Release) != 0 {
             crate::print::throw("notewakeup - double wakeup");
         }
-        // SAFETY: the futex word is a live AtomicU32 owned by self.
-        unsafe {
-            sys_linux::syscall4(SYS_FUTEX, self.key.as_ptr() as usize, FUTEX_WAKE_PRIVATE, 1, 0);
-        }
+        futex(&self.key, FUTEX_WAKE_PRIVATE, 1, None);
     }
 
     /// Sleeps until woken or until `ns` nanoseconds have passed; returns whether it was woken.
     pub fn sleep_for(&self, ns: i64) -> bool {
         if self.key.load(Ordering::Acquire) == 0 && ns > 0 {
             let ts = [ns / 1_000_000_000, ns % 1_000_000_000];
-            // SAFETY: as in wakeup; ts is a valid relative timespec.
-            unsafe {
-                sys_linux::syscall4(
-                    SYS_FUTEX,
-                    self.key.as_ptr() as usize,
-                    FUTEX_WAIT_PRIVATE,
-                    0,
-                    ts.as_ptr() as usize,
-                );
-            }
+            futex(&self.key, FUTEX_WAIT_PRIVATE, 0, Some(&ts));
         }
         self.key.load(Ordering::Acquire) != 0
     }
 
     pub fn sleep(&self) {
         while self.key.load(Ordering::Acquire) == 0 {
-            // SAFETY: as in wakeup; FUTEX_WAIT returns at once if the word is no longer 0.
-            unsafe {
-                sys_linux::syscall4(SYS_FUTEX, self.key.as_ptr() as usize, FUTEX_WAIT_PRIVATE, 0, 0);
-            }
+            futex(&self.key, FUTEX_WAIT_PRIVATE, 0, None);
         }
     }
 }

@@ -30,8 +30,6 @@ extern "C" {
 
 const SIGURG: usize = 23;
 const SA_RESTART: u64 = 0x1000_0000;
-const SYS_GETPID: usize = 39;
-const SYS_TGKILL: usize = 234;
 /// Stack the yield itself needs below the saved state (mcall switches to g0 at once).
 const YIELD_STACK: usize = 1024;
 /// A goroutine is preempted after this long without its P scheduling (Go: forcePreemptNS).
@@ -45,8 +43,8 @@ static USER_TEXT: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
 /// Enables preemption: XSAVE size, the user text range, the SIGURG handler. Returns false if
 /// it cannot be (no XSAVE).
 pub fn init() -> bool {
-    let (_, ebx, _, _) = cpuid(0xd);
-    let (_, _, ecx1, _) = cpuid(1);
+    let ebx = crate::cpu::cpuid(0xd)[1];
+    let ecx1 = crate::cpu::cpuid(1)[2];
     let osxsave = ecx1 & (1 << 27) != 0;
     if !osxsave || ebx == 0 || ebx > 16 << 10 {
         return false;
@@ -66,17 +64,6 @@ pub fn init() -> bool {
     USER_TEXT[0].store(end, Relaxed);
     USER_TEXT[1].store(seg_end, Relaxed);
     crate::signal::sigaction(SIGURG, sigurg as *const () as usize, SA_RESTART)
-}
-
-fn cpuid(leaf: u32) -> (u32, u32, u32, u32) {
-    let (a, b, c, d): (u32, u32, u32, u32);
-    // SAFETY: CPUID writes only eax..edx; rbx is saved around it (LLVM reserves it).
-    unsafe {
-        core::arch::asm!("mov {t:r}, rbx", "cpuid", "xchg {t:r}, rbx", t = out(reg) b,
-             inlateout("eax") leaf => a, inlateout("ecx") 0 => c, lateout("edx") d,
-             options(nostack, preserves_flags));
-    }
-    (a, b, c, d)
 }
 
 /// sysmon's per-P view: the schedtick last seen and when it was first seen.
@@ -115,12 +102,12 @@ pub fn check(w: &mut Watch, now: i64) {
             }
             w.since[i] = now;
             (*mp).preempt.store(true, Relaxed);
-            let pid = sys_linux::syscall3(SYS_GETPID, 0, 0, 0) as usize;
+            let pid = sys_linux::getpid();
             let tid = match (*mp).procid {
                 0 => pid,
                 t => t as usize,
             };
-            sys_linux::syscall3(SYS_TGKILL, pid, tid, SIGURG);
+            sys_linux::syscall3(sys_linux::SYS_TGKILL, pid, tid, SIGURG);
         }
     }
 }

@@ -23,6 +23,10 @@ pub const SYS_SCHED_GETAFFINITY: usize = 204;
 pub const SYS_CLOCK_GETTIME: usize = 228;
 pub const SYS_EXIT_GROUP: usize = 231;
 pub const SYS_PRLIMIT64: usize = 302;
+pub const SYS_NANOSLEEP: usize = 35;
+pub const SYS_GETPID: usize = 39;
+pub const SYS_FUTEX: usize = 202;
+pub const SYS_TGKILL: usize = 234;
 
 pub const EINTR: isize = 4;
 
@@ -70,6 +74,11 @@ pub unsafe fn syscall3(n: usize, a1: usize, a2: usize, a3: usize) -> isize {
 pub unsafe fn syscall4(n: usize, a1: usize, a2: usize, a3: usize, a4: usize) -> isize {
     // SAFETY: forwarded; the two trailing arguments are ignored by 4-argument calls.
     unsafe { syscall6(n, a1, a2, a3, a4, 0, 0) }
+}
+
+pub fn getpid() -> usize {
+    // SAFETY: getpid takes no argument and cannot fail.
+    unsafe { syscall3(SYS_GETPID, 0, 0, 0) as usize }
 }
 
 pub fn exit_group(code: i32) -> ! {

@@ -29,9 +29,6 @@ use crate::vdso::nanotime;
 use core::sync::atomic::AtomicBool;
 use core::sync::atomic::Ordering::Relaxed;
 
-const SYS_NANOSLEEP: usize = 35;
-const SYS_GETPID: usize = 39;
-
 /// sysmon's GODEBUG settings (none under AT_SECURE, as in the bootstrap).
 fn settings() -> SysmonVars {
     // SAFETY: OS.auxv and ENV were filled during the bootstrap and are read-only since; a
@@ -75,7 +72,7 @@ extern "C" fn sysmon() -> ! {
     loop {
         let ts = [0, tick];
         // SAFETY: nanosleep reads a valid timespec and writes nothing (null remainder).
-        unsafe { sys_linux::syscall3(SYS_NANOSLEEP, ts.as_ptr() as usize, 0, 0) };
+        unsafe { sys_linux::syscall3(sys_linux::SYS_NANOSLEEP, ts.as_ptr() as usize, 0, 0) };
         let now = nanotime();
         if PREEMPT.load(Relaxed) {
             preempt::check(&mut watch, now);
@@ -103,9 +100,7 @@ fn follow_cpus() {
     if !env.is_null() && parse_procs(unsafe { cstr_bytes(env) }).is_some() {
         return;
     }
-    // SAFETY: getpid takes no argument.
-    let pid = unsafe { sys_linux::syscall3(SYS_GETPID, 0, 0, 0) } as usize;
-    let n = crate::os_linux::getproccount_of(pid);
+    let n = crate::os_linux::getproccount_of(sys_linux::getpid());
     let limit = if n <= 2 {
         None
     } else {
