@@ -125,14 +125,18 @@ fn channels_and_select_work_on_any_number_of_ps() {
 }
 
 #[test]
-fn a_goroutine_blocked_in_read_does_not_stop_the_others() {
+fn a_goroutine_blocked_in_a_system_call_does_not_stop_the_others() {
     let dir = tempdir();
     let exe = build_program(dir.path(), "blockread.c", &[]);
     for procs in ["1", "1", "1", "2", "4"] {
         let (code, out, err) = run_limited(&exe, procs, &[], 10);
         assert_eq!(
             (code, out.as_str()),
-            (0, "reader got x (n=1) after 3 workers\nmain done\n"),
+            (
+                0,
+                "r: got x (n=1) after 3 workers\nw: got w (n=262144) after 3 workers\n\
+                 s: got x (n=1) after 3 workers\nmain done\n"
+            ),
             "GOMAXPROCS={procs}: {err}"
         );
     }
@@ -307,6 +311,8 @@ fn misuse_is_a_fatal_error_like_go() {
             ("select", "fatal error: all goroutines are asleep - deadlock!\n"),
             ("sendclosed", "fatal error: send on closed channel\n"),
             ("closeclosed", "fatal error: close of closed channel\n"),
+            ("locked", "fatal error: all goroutines are asleep - deadlock!\n"),
+            ("exitsyscall", "fatal error: rt_exitsyscall without rt_entersyscall\n"),
         ] {
             let (code, out, err) = run_limited(&exe, procs, &[what], 10);
             assert_eq!(
@@ -315,6 +321,26 @@ fn misuse_is_a_fatal_error_like_go() {
                 "{what}, GOMAXPROCS={procs}"
             );
         }
+    }
+}
+
+#[test]
+fn a_locked_goroutine_keeps_its_thread_and_takes_it_along_when_it_ends() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "lockthread.c", &[]);
+    for procs in ["1", "2", "4", "2"] {
+        let (code, out, err) = run_limited(&exe, procs, &[], 30);
+        assert_eq!(
+            (code, out.as_str()),
+            (
+                0,
+                "locked: moved=0 stolen=0 others=4\n\
+                 ended locked: threads gone=30 of 30 (not main's: 30) dirty tls=0\n\
+                 100 more goroutines ran\n\
+                 main locked to the main thread: moved=0\n"
+            ),
+            "GOMAXPROCS={procs}: {err}"
+        );
     }
 }
 

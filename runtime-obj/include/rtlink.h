@@ -34,7 +34,8 @@ extern "C" {
 /* ---- output ---- */
 
 /* Writes all n bytes of buf to fd (retrying short writes and EINTR).
- * Returns n, or -1 if the kernel reported an error. */
+ * Returns n, or -1 if the kernel reported an error. While the thread is blocked (a full pipe, a
+ * slow terminal) other goroutines run, as with rt_read; so does rt_printf's output. */
 long rt_write(int fd, const void *buf, size_t n);
 
 /* Writes the NUL-terminated string s to stdout. Returns its length, or -1. */
@@ -102,6 +103,16 @@ int64_t rt_goid(void);
 /* The number of goroutines that exist (started and not yet ended), main's included. */
 int64_t rt_numgoroutine(void);
 
+/* Wires the calling goroutine to the thread it runs on (Go's runtime.LockOSThread): until as
+ * many rt_unlockosthread calls, it runs only on this thread and no other goroutine runs there,
+ * so thread state (__thread variables, a signal mask, a namespace joined with setns, a library
+ * that must be called from one thread) stays with it. Each switch to or from a locked goroutine
+ * costs a thread wakeup. A goroutine that ends while locked ends its thread too (main's thread
+ * excepted: it only sleeps). */
+void rt_lockosthread(void);
+/* Undoes one rt_lockosthread; does nothing if the goroutine is not locked. */
+void rt_unlockosthread(void);
+
 /* Ends the calling goroutine at once; its function does not return. Called from main's
  * goroutine, the program goes on with the others (as Go's runtime.Goexit). */
 __attribute__((noreturn)) void rt_goexit(void);
@@ -122,15 +133,26 @@ void rt_ready(rt_g *g);
 
 /* ---- blocking system calls ---- */
 
-/* read(2). While the thread waits in the kernel, the goroutine's P runs other goroutines on
- * another thread. Returns the kernel's result (a negative errno on failure). */
+/* While a goroutine's thread waits in the kernel, its P stays reserved for it for a moment:
+ * if the call has not returned by sysmon's next tick (about 20 us) and other goroutines could
+ * use the P, sysmon hands the P to another thread, and the caller gets a P back (or waits for
+ * one) when the call returns (Go's entersyscall/exitsyscall and retake). Short calls cost two
+ * atomic operations more than the bare system call. */
+
+/* read(2), as above. Returns the kernel's result (a negative errno on failure). */
 long rt_read(int fd, void *buf, size_t n);
 
-/* Any system call that may block (nr and up to six arguments), with the same hand-off as
- * rt_read; returns the kernel's result. It must not change the runtime's state: no clone, exit,
- * sigaltstack, signal mask or arch_prctl. (rt_write does not hand off: it is meant for
- * terminals, files and pipes with room.) */
+/* Any system call that may block (nr and up to six arguments), as above; returns the kernel's
+ * result. It must not change the runtime's state: no clone, exit, sigaltstack, signal mask or
+ * arch_prctl. */
 long rt_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+
+/* For system calls the program makes itself (inline asm, a vDSO function): call
+ * rt_entersyscall() just before and rt_exitsyscall() just after. In between the goroutine
+ * holds no P and must call no rt_ function. rt_exitsyscall without rt_entersyscall is a fatal
+ * error. */
+void rt_entersyscall(void);
+void rt_exitsyscall(void);
 
 /* ---- synchronisation (blocking parks the goroutine, never the thread) ---- */
 

@@ -36,6 +36,8 @@ pub mod vdso;
 #[cfg(not(test))]
 mod chan;
 #[cfg(not(test))]
+mod lockosthread;
+#[cfg(not(test))]
 mod preempt;
 #[cfg(not(test))]
 mod proc;

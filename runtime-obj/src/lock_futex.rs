@@ -8,6 +8,9 @@
 //! own note): `wakeup` sets the word before waking, and `sleep` re-checks the word after every
 //! return from FUTEX_WAIT, so a wakeup that comes before the sleep is never lost. `clear`
 //! re-arms it; only the sleeper clears, and only once it has been woken.
+//!
+//! `Doze` is a timed sleep another thread may cut short, costing the waker a system call only
+//! while someone actually dozes (sysmon's).
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::sys_linux;
@@ -115,6 +118,44 @@ impl Note {
     }
 }
 
+/// A timed sleep that one other thread may cut short (sysmon's doze, Go: sysmonwait and
+/// sysmonnote): the key is 1 only while the sleeper dozes, so `wake` costs a system call only
+/// then, and a wake that comes before the FUTEX_WAIT makes it return at once (the key is no
+/// longer 1).
+#[repr(transparent)]
+pub struct Doze {
+    key: AtomicU32,
+}
+
+impl Default for Doze {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Doze {
+    pub const fn new() -> Doze {
+        Doze { key: AtomicU32::new(0) }
+    }
+
+    /// Sleeps for `ns` nanoseconds, or until `wake`; returns whether it was woken. Only one
+    /// thread may doze on a Doze.
+    pub fn sleep_for(&self, ns: i64) -> bool {
+        self.key.store(1, Ordering::SeqCst);
+        let ts = [ns / 1_000_000_000, ns % 1_000_000_000];
+        futex(&self.key, FUTEX_WAIT_PRIVATE, 1, Some(&ts));
+        self.key.swap(0, Ordering::Relaxed) == 0
+    }
+
+    /// Ends the current doze, if there is one.
+    #[inline(always)]
+    pub fn wake(&self) {
+        if self.key.load(Ordering::Relaxed) != 0 && self.key.swap(0, Ordering::SeqCst) == 1 {
+            futex(&self.key, FUTEX_WAKE_PRIVATE, 1, None);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +183,25 @@ mod tests {
         // SAFETY: M is held.
         assert_eq!(unsafe { N }, 40_000);
         M.unlock();
+    }
+
+    #[test]
+    fn a_doze_ends_early_when_woken_and_on_time_when_not() {
+        static D: Doze = Doze::new();
+        let t = std::time::Instant::now();
+        assert!(!D.sleep_for(20_000_000));
+        assert!(t.elapsed() >= std::time::Duration::from_millis(20));
+        let waker = std::thread::spawn(|| {
+            while D.key.load(Ordering::SeqCst) == 0 {
+                std::hint::spin_loop();
+            }
+            D.wake();
+        });
+        let t = std::time::Instant::now();
+        assert!(D.sleep_for(10_000_000_000));
+        waker.join().unwrap();
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
+        D.wake();
     }
 
     #[test]

@@ -66,41 +66,28 @@ pub fn init() -> bool {
     crate::signal::sigaction(SIGURG, sigurg as *const () as usize, SA_RESTART)
 }
 
-/// sysmon's per-P view: the schedtick last seen and when it was first seen.
-pub struct Watch {
-    tick: [u32; 64],
-    since: [i64; 64],
-}
-
-impl Watch {
-    pub const fn new() -> Watch {
-        Watch {
-            tick: [0; 64],
-            since: [0; 64],
-        }
-    }
-}
-
-/// Go's retake, for preemption: signals the M of every P (of the first 64) whose goroutine
-/// has run for FORCE_PREEMPT_NS without a schedule.
-pub fn check(w: &mut Watch, now: i64) {
-    // SAFETY: allp has gomaxprocs live Ps; p.m and the M's fields are read racily on purpose:
-    // a stale read only sends a signal the handler then ignores (its M's flag is not set).
+/// Go's retake, for preemption: signals the M of every P whose goroutine has run for
+/// FORCE_PREEMPT_NS without a schedule.
+pub fn check(now: i64) {
+    // SAFETY: allp has gomaxprocs live Ps; sysmontick is sysmon's alone; p.m and the M's
+    // fields are read racily on purpose: a stale read only sends a signal the handler then
+    // ignores (its M's flag is not set).
     unsafe {
         let (n, all) = allp();
-        for i in 0..n.min(64) {
-            let p = &**all.add(i);
+        for i in 0..n {
+            let p = &mut **all.add(i);
             let tick = core::ptr::read_volatile(&p.schedtick);
             let mp = core::ptr::read_volatile(&p.m);
-            if p.status != P_RUNNING || mp.is_null() || tick != w.tick[i] {
-                w.tick[i] = tick;
-                w.since[i] = now;
+            let w = &mut p.sysmontick;
+            if p.status.load(Relaxed) != P_RUNNING || mp.is_null() || tick != w.schedtick {
+                w.schedtick = tick;
+                w.schedwhen = now;
                 continue;
             }
-            if now - w.since[i] < FORCE_PREEMPT_NS {
+            if now - w.schedwhen < FORCE_PREEMPT_NS {
                 continue;
             }
-            w.since[i] = now;
+            w.schedwhen = now;
             (*mp).preempt.store(true, Relaxed);
             let pid = sys_linux::getpid();
             let tid = match (*mp).procid {

@@ -4,6 +4,9 @@
 //! `Buf` never allocates and never fails: what does not fit in its 512 bytes is dropped, so a
 //! runtime message can be built anywhere, including in a signal handler. Writes go straight to
 //! the fd with `write(2)`, retried on EINTR and short writes.
+use core::sync::atomic::AtomicPtr;
+use core::sync::atomic::Ordering::Relaxed;
+
 use crate::sys_linux;
 
 pub const BUF_CAP: usize = 512;
@@ -158,6 +161,19 @@ pub fn write_all(fd: i32, s: &[u8]) -> bool {
     true
 }
 
+/// `write_all` for the program's own output (rt_write, rt_print, rt_printf): once goroutines
+/// exist, `enable_ms` points this at the form that lets the P go while the thread is blocked
+/// (syscall.rs). A pointer, so a program that starts no goroutine does not link that form.
+pub static USER_WRITE: AtomicPtr<()> = AtomicPtr::new(write_all as *mut ());
+
+/// Writes through `USER_WRITE`.
+#[inline(always)]
+pub fn user_write(fd: i32, s: &[u8]) -> bool {
+    // SAFETY: USER_WRITE holds write_all or syscall::write_all_blocking, both of this type.
+    let f: fn(i32, &[u8]) -> bool = unsafe { core::mem::transmute(USER_WRITE.load(Relaxed)) };
+    f(fd, s)
+}
+
 /// Go's `throw`: `fatal error: msg` on stderr, exit status 2.
 #[cold]
 pub fn throw(msg: &str) -> ! {
@@ -177,7 +193,7 @@ pub unsafe extern "C" fn rt_write(fd: i32, buf: *const u8, n: usize) -> isize {
     }
     // SAFETY: the caller guarantees `buf` is readable for `n` bytes.
     let s = unsafe { core::slice::from_raw_parts(buf, n) };
-    if write_all(fd, s) {
+    if user_write(fd, s) {
         n as isize
     } else {
         -1

@@ -8,7 +8,7 @@
 //! the return value is the number of bytes produced.
 use crate::print::fmt_u64;
 #[cfg(not(test))]
-use crate::print::write_all;
+use crate::print::user_write;
 
 /// The System V x86-64 `va_list` (one element of the array type `va_list` is).
 #[repr(C)]
@@ -59,7 +59,7 @@ impl Sink for Stdout {
         if self.len + s.len() > self.buf.len() {
             self.flush();
             if s.len() > self.buf.len() {
-                write_all(1, s);
+                user_write(1, s);
                 return;
             }
         }
@@ -71,7 +71,7 @@ impl Sink for Stdout {
 #[cfg(not(test))]
 impl Stdout {
     fn flush(&mut self) {
-        write_all(1, &self.buf[..self.len]);
+        user_write(1, &self.buf[..self.len]);
         self.len = 0;
     }
 }

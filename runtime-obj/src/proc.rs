@@ -17,6 +17,7 @@
 //!   idle Ps only once `runtime_main` runs (so the bootstrap starts no thread).
 use core::arch::asm;
 use core::ptr::null_mut;
+use core::sync::atomic::AtomicPtr;
 use core::sync::atomic::Ordering::{Relaxed, Release};
 
 use crate::os_linux::{ncpu, OS};
@@ -278,7 +279,7 @@ fn procresize(n: u32) {
         for i in 0..n {
             let p = malloc::persistentalloc(core::mem::size_of::<P>(), 64) as *mut P;
             (*p).id = i as i32;
-            (*p).status = P_IDLE;
+            (*p).status.store(P_IDLE, Release);
             *allp.add(i as usize) = p;
         }
         s.allp.store(allp, Relaxed);
@@ -288,7 +289,7 @@ fn procresize(n: u32) {
         let p0 = *allp;
         (*m0).p = p0;
         (*p0).m = m0;
-        (*p0).status = P_RUNNING;
+        (*p0).status.store(P_RUNNING, Release);
         for i in (1..n as usize).rev() {
             let p = *allp.add(i);
             (*p).link = s.pidle;
@@ -397,13 +398,30 @@ pub extern "C" fn runtime_mstart() -> ! {
     runtime_schedule()
 }
 
-/// Go's schedule: find a runnable G and run it. Never returns.
+/// Go's schedule: find a runnable G and run it. Never returns. Through `SCHEDULE`: `schedule`,
+/// until the first rt_lockosthread switches it to lockosthread.rs's form (a pointer, so that
+/// form is linked only into programs that lock).
 #[no_mangle]
 pub extern "C" fn runtime_schedule() -> ! {
+    // SAFETY: SCHEDULE holds `schedule` or `lockosthread::schedule_locked`, both of this type.
+    let f: extern "C" fn() -> ! = unsafe { core::mem::transmute(SCHEDULE.load(Relaxed)) };
+    f()
+}
+
+pub static SCHEDULE: AtomicPtr<()> = AtomicPtr::new(schedule as *mut ());
+
+extern "C" fn schedule() -> ! {
     let mp = getm();
     let (gp, inherit) = find_runnable(mp);
-    // SAFETY: find_runnable returns with the current M holding a P; gp came off a run queue,
-    // so it is runnable and ours now.
+    execute(mp, gp, inherit)
+}
+
+/// Go's execute: runs `gp` on the current M (which holds a P); `inherit`: it takes over the
+/// rest of the previous G's time slice (runnext), so the P's schedtick does not move.
+#[inline(always)]
+pub fn execute(mp: *mut M, gp: *mut G, inherit: bool) -> ! {
+    // SAFETY: the current M holds a P; gp came off a run queue (or was handed to this locked
+    // M), so it is runnable and ours now.
     unsafe {
         if (*mp).spinning {
             resetspinning(mp);
@@ -427,7 +445,8 @@ pub extern "C" fn runtime_schedule() -> ! {
 /// a timer there is no other work anywhere, so finding none is a deadlock. Tick 0 does not
 /// count: the main goroutine inherits the P's first tick, and in Go runtime.main has parked and
 /// rescheduled several times before user code runs, so user code never sees it.
-fn find_runnable(mp: *mut M) -> (*mut G, bool) {
+#[inline(always)]
+pub fn find_runnable(mp: *mut M) -> (*mut G, bool) {
     loop {
         // SAFETY: mp holds pp.
         unsafe {
@@ -512,12 +531,28 @@ pub unsafe fn goready(gp: *mut G, next: bool) {
 }
 
 extern "C" fn goexit0(gp: *mut G) -> ! {
-    // SAFETY: on g0 after mcall; gp has finished, nothing runs on its stack any more; the free
-    // list is under sched.lock.
+    // SAFETY: on g0 after mcall; gp has finished, nothing runs on its stack any more.
     unsafe {
         (*gp).status.store(G_DEAD, Relaxed);
         (*gp).m = null_mut();
         (*getm()).curg = null_mut();
+        // A goroutine that ends locked ends its thread: lockosthread.rs frees it then.
+        if (*gp).lockedm.is_null() {
+            gfput(gp);
+        }
+    }
+    runtime_schedule()
+}
+
+/// Go's gfput: a dead goroutine goes on the free list, with its stack if that has the default
+/// size.
+///
+/// # Safety
+/// `gp` is dead (goexit0) and on no list.
+#[inline(always)]
+pub unsafe fn gfput(gp: *mut G) {
+    // SAFETY: the caller's guarantee; the free list is under sched.lock.
+    unsafe {
         if (*gp).stack.size() != DEFAULT_STACK {
             stackfree((*gp).stack);
             (*gp).stack = Stack::default();
@@ -529,7 +564,6 @@ extern "C" fn goexit0(gp: *mut G) -> ! {
         (*s).nexited += 1;
         (*s).lock.unlock();
     }
-    runtime_schedule()
 }
 
 /// Reached from `runtime_goexit` when a goroutine's function returns.

@@ -18,9 +18,11 @@
 //! - A new M's thread is cloned with all signals blocked, gets its own g0 stack (with a guard
 //!   page), its own static TLS block (`tls::new_block`) and signal stack, and restores the
 //!   process's signal mask in `runtime_mstart_m` before it schedules.
-//! - Ms never exit. When every M is idle (none running, none being started) and no timer is
-//!   pending, nothing can make a goroutine runnable again, so `stopm` reports Go's deadlock
-//!   error. With timers pending an idle M sleeps only until the earliest (time.rs).
+//! - An M exits only with a goroutine that ends locked to it (lockosthread.rs), and newm then
+//!   reuses it. When every M is idle, asleep for its locked goroutine or gone (none running,
+//!   none being started) and no timer is pending, nothing can make a goroutine runnable again,
+//!   so `checkdead` reports Go's deadlock error. With timers pending an idle M sleeps only until
+//!   the earliest (time.rs).
 //! - Until a program starts a goroutine (`rt_go` calls `enable_ms`) there is one goroutine and
 //!   nothing another M could run, so `wakep` starts nothing and an M out of work has found a
 //!   deadlock. The multi-M paths (`startm`, `steal_or_stop`) are reached only through the
@@ -105,7 +107,7 @@ pub unsafe fn acquirep(mp: *mut M, pp: *mut P) {
     unsafe {
         (*mp).p = pp;
         (*pp).m = mp;
-        (*pp).status = P_RUNNING;
+        (*pp).status.store(P_RUNNING, Release);
     }
 }
 
@@ -114,7 +116,7 @@ unsafe fn pidleput(pp: *mut P) {
     // SAFETY: under sched.lock, the only writer of the idle list; pp has been released.
     unsafe {
         let s = sched();
-        (*pp).status = P_IDLE;
+        (*pp).status.store(P_IDLE, Release);
         (*pp).m = null_mut();
         (*pp).link = (*s).pidle;
         (*s).pidle = pp;
@@ -161,12 +163,15 @@ pub fn enable_ms() {
     if STEAL_OR_STOP.load(Relaxed).is_null() {
         STARTM.store(core::hint::black_box(startm as *mut ()), Relaxed);
         STEAL_OR_STOP.store(core::hint::black_box(steal_or_stop_ms as *mut ()), Relaxed);
+        let write: fn(i32, &[u8]) -> bool = crate::syscall::write_all_blocking;
+        crate::print::USER_WRITE.store(core::hint::black_box(write as *mut ()), Relaxed);
         crate::sysmon::start();
     }
 }
 
 /// The end of findRunnable, once the current M found no work of its own: work from other Ps
 /// (or null, to look again after sleeping). Before `enable_ms` there is none anywhere: deadlock.
+#[inline(always)]
 pub fn steal_or_stop(mp: *mut M) -> *mut G {
     let f = STEAL_OR_STOP.load(Relaxed);
     if f.is_null() {
@@ -295,6 +300,7 @@ pub unsafe fn startm(pp: *mut P, spinning: bool) {
 
 /// Go's resetspinning: the current M found work; if it was the last spinning M, another is
 /// woken to keep looking (there may be more work than this M can take).
+#[inline(always)]
 pub fn resetspinning(mp: *mut M) {
     stop_spinning(mp);
     wakep();
@@ -318,7 +324,7 @@ fn stop_spinning(mp: *mut M) {
 /// With timers pending it sleeps only until the earliest; then, unless a waker has claimed it
 /// meanwhile, it leaves the idle list and takes an idle P to fire them (or sleeps again if
 /// every P is busy: their Ms fire timers as they schedule).
-fn stopm(mp: *mut M) {
+pub fn stopm(mp: *mut M) {
     // SAFETY: the idle list changes under sched.lock; the note is this M's own; an M a waker
     // took off the idle list (mget) always gets its wakeup, with nextp set.
     unsafe {
@@ -402,17 +408,20 @@ pub fn pidleget_locked(mp: *mut M) -> bool {
     }
 }
 
-/// Go's handoffp, for an M entering a blocking system call: its P goes to another M if there
-/// is work for it, else to the idle list.
-pub fn handoffp(mp: *mut M) {
-    // SAFETY: mp is the current M and holds its P; a P it lets go of is held by nobody until
-    // startm hands it over or pidleget takes it.
+/// Go's handoffp, for a P whose M stops running goroutines without going idle (sysmon took it
+/// from an M in a system call, or a locked M waits for its goroutine): it goes to another M if
+/// there is work for it or a timer on it (idle Ms sleep only until the timers they saw), else
+/// to the idle list.
+///
+/// # Safety
+/// `pp` must be a P nobody holds.
+pub unsafe fn handoffp(pp: *mut P) {
+    // SAFETY: the caller's guarantee; a P let go of is held by nobody until startm hands it
+    // over or pidleget takes it.
     unsafe {
-        let pp = (*mp).p;
-        (*mp).p = null_mut();
-        (*pp).m = null_mut();
         let f = STARTM.load(Relaxed);
-        if !f.is_null() && (!(*pp).runq.is_empty() || !(*sched()).runq.is_empty()) {
+        let work = !(*pp).runq.is_empty() || !(*sched()).runq.is_empty() || (*pp).timer0.load(Acquire) != 0;
+        if !f.is_null() && work {
             let startm: unsafe fn(*mut P, bool) = core::mem::transmute(f);
             startm(pp, false);
             return;
@@ -434,7 +443,10 @@ pub extern "C" fn exitsyscall_stop(gp: *mut G) -> ! {
         (*mp).curg = null_mut();
         (*sched()).runq.put(gp);
         wakep();
-        stopm(mp);
+        // A locked M waits for its own goroutine instead (lockosthread.rs, from schedule).
+        if (*mp).lockedg.is_null() {
+            stopm(mp);
+        }
         runtime_schedule()
     }
 }
@@ -449,11 +461,14 @@ fn any_runnable() -> bool {
     }
 }
 
-/// Go's checkdead, with sched.lock held by an M about to sleep: if no M is left running or
-/// starting, no goroutine can ever become runnable again.
-unsafe fn checkdead() {
-    // SAFETY: under sched.lock, mnext and nmidle are stable.
-    let running = unsafe { (*sched()).mnext - (*sched()).nmidle - (*sched()).nmsys };
+/// Go's checkdead, with sched.lock held by an M about to sleep (or exit): if no M is left
+/// running or starting, no goroutine can ever become runnable again.
+pub unsafe fn checkdead() {
+    // SAFETY: under sched.lock, the counts are stable.
+    let running = unsafe {
+        let s = &*sched();
+        s.mnext - s.nmidle - s.nmsys - s.nmidlelocked - s.nmfreed
+    };
     if running > 0 || any_runnable() || crate::time::next_when() != 0 {
         return;
     }
@@ -478,25 +493,52 @@ fn newm(pp: *mut P, spinning: bool) {
 }
 
 fn newm_with(pp: *mut P, spinning: bool, mstartfn: Option<extern "C" fn() -> !>) {
-    let mp = malloc::persistentalloc(core::mem::size_of::<M>(), 64) as *mut M;
-    let g0 = malloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
+    // SAFETY: freem is under sched.lock; an M taken off it has no thread any more.
+    let reused = unsafe {
+        let s = sched();
+        (*s).lock.lock();
+        let mp = crate::lockosthread::mget_freed();
+        (*s).lock.unlock();
+        mp
+    };
+    let mp = if reused.is_null() {
+        let mp = malloc::persistentalloc(core::mem::size_of::<M>(), 64) as *mut M;
+        let g0 = malloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
+        // SAFETY: mp and g0 are fresh zeroed memory no other thread knows of.
+        unsafe {
+            (*g0).stack = stackalloc(G0_STACK);
+            (*g0).m = mp;
+            (*mp).g0 = g0;
+            (*mp).tls = tls::new_block();
+        }
+        mp
+    } else {
+        // SAFETY: the M's thread has exited: nothing uses the M, its g0 or its stacks; it keeps
+        // its g0 (and stack), signal stack and TLS block, which is reset to the template.
+        unsafe {
+            let (g0, tp, gsignal) = ((*reused).g0, (*reused).tls, (*reused).gsignal);
+            reused.write(M::zeroed());
+            (*reused).g0 = g0;
+            (*reused).gsignal = gsignal;
+            (*reused).tls = tp;
+            tls::reset_block(tp);
+        }
+        reused
+    };
     mcommoninit(mp);
-    // SAFETY: ids are handed out in order; this M's is the highest so far.
-    if unsafe { (*mp).id } >= MAX_MCOUNT {
+    // SAFETY: mnext and nmfreed change under sched.lock; a racy read only delays the throw.
+    if unsafe { (*sched()).mnext - (*sched()).nmfreed } > MAX_MCOUNT {
         throw("thread exhaustion");
     }
-    // SAFETY: mp and g0 are fresh zeroed memory no other thread knows of until the clone.
+    // SAFETY: mp is not running yet; no other thread knows of it until the clone.
     unsafe {
-        (*g0).stack = stackalloc(G0_STACK);
+        let g0 = (*mp).g0;
         (*g0).stackguard0 = (*g0).stack.lo + STACK_GUARD;
         (*g0).stackguard1 = (*g0).stackguard0;
-        (*g0).m = mp;
-        (*mp).g0 = g0;
         (*mp).nextp = pp;
         (*mp).spinning = spinning;
         (*mp).mstartfn = mstartfn;
         (*mp).sigmask = (*runtime_m0.get()).sigmask;
-        (*mp).tls = tls::new_block();
         newosproc(mp);
     }
 }
@@ -618,7 +660,7 @@ pub fn setmaxprocs(n: u32) -> u32 {
             for i in (*s).nallp..n {
                 let p = malloc::persistentalloc(core::mem::size_of::<P>(), 64) as *mut P;
                 (*p).id = i as i32;
-                (*p).status = P_RETIRED;
+                (*p).status.store(P_RETIRED, Release);
                 *bigger.add(i as usize) = p;
             }
             (*s).nallp = n;
@@ -630,11 +672,11 @@ pub fn setmaxprocs(n: u32) -> u32 {
             if n > old {
                 // Back in service: a P still running (marked to retire) just keeps running.
                 (*p).retire.store(false, Release);
-                if (*p).status == P_RETIRED {
+                if (*p).status.load(Relaxed) == P_RETIRED {
                     pidleput(p);
                 }
-            } else if (*p).status == P_IDLE && pidle_remove(p) {
-                (*p).status = P_RETIRED;
+            } else if (*p).status.load(Relaxed) == P_IDLE && pidle_remove(p) {
+                (*p).status.store(P_RETIRED, Release);
                 crate::time::move_timers(p, *all);
             } else {
                 (*p).retire.store(true, Release);
@@ -670,7 +712,7 @@ pub fn retire_p(mp: *mut M) {
             (*s).lock.unlock();
             return;
         }
-        (*pp).status = P_RETIRED;
+        (*pp).status.store(P_RETIRED, Release);
         (*pp).m = null_mut();
         (*mp).p = null_mut();
         (*s).lock.unlock();

@@ -75,6 +75,8 @@ pub struct G {
     pub param: *mut u8,
     /// 0 while a select waits; the first waker to CAS it to 1 completes one of its cases.
     pub selectdone: AtomicU32,
+    /// The M this goroutine is wired to (rt_lockosthread), or null.
+    pub lockedm: *mut M,
 }
 
 impl G {
@@ -115,6 +117,13 @@ pub struct M {
     pub mstartfn: Option<extern "C" fn() -> !>,
     /// Set by sysmon before it sends SIGURG: the handler preempts only when this is set.
     pub preempt: AtomicBool,
+    /// The P this M left in P_SYSCALL (entersyscall), to take back in exitsyscall.
+    pub oldp: *mut P,
+    /// The goroutine wired to this M (rt_lockosthread), or null, and the lock's nesting depth.
+    pub lockedg: *mut G,
+    pub lockedext: u32,
+    /// The next M on `Sched.freem` once this M's thread has exited.
+    pub freelink: *mut M,
 }
 
 impl M {
@@ -124,10 +133,22 @@ impl M {
     }
 }
 
+/// P states (Go's numbering).
 pub const P_IDLE: u32 = 0;
 pub const P_RUNNING: u32 = 1;
-/// Out of service after rt_setmaxprocs shrank the count (kept for reuse if it grows again).
-pub const P_RETIRED: u32 = 2;
+/// Its M is in a system call (entersyscall); sysmon may take it (retake) or the M take it back.
+pub const P_SYSCALL: u32 = 2;
+/// Out of service after rt_setmaxprocs shrank the count (Go's _Pdead; kept for reuse).
+pub const P_RETIRED: u32 = 4;
+
+/// sysmon's record of a P (Go: sysmontick): the ticks it last saw and when it first saw them.
+#[repr(C)]
+pub struct SysmonTick {
+    pub schedtick: u32,
+    pub syscalltick: u32,
+    pub schedwhen: i64,
+    pub syscallwhen: i64,
+}
 
 /// A timer (time.rs): at `when`, ready `g` (rt_sleep) or send `when` on the channel `c`
 /// (rt_after).
@@ -151,8 +172,13 @@ pub struct Timers {
 #[repr(C)]
 pub struct P {
     pub id: i32,
-    pub status: u32,
+    /// P_IDLE, P_RUNNING, P_SYSCALL or P_RETIRED; only the CAS out of P_SYSCALL races.
+    pub status: AtomicU32,
     pub schedtick: u32,
+    /// Counts entersyscalls, so sysmon can tell one long call from several short ones.
+    pub syscalltick: u32,
+    /// What sysmon last saw of this P (only sysmon touches it).
+    pub sysmontick: SysmonTick,
     pub m: *mut M,
     pub link: *mut P,
     /// The earliest timer deadline on this P (0: none), readable without the timers' lock.
@@ -178,6 +204,11 @@ pub struct Sched {
     pub nmidle: i64,
     /// System Ms (sysmon): never idle, never running goroutines.
     pub nmsys: i64,
+    /// Ms asleep until their locked goroutine is runnable (lockosthread.rs).
+    pub nmidlelocked: i64,
+    /// Ms whose thread exited (a locked goroutine ended): on `freem` for reuse.
+    pub nmfreed: i64,
+    pub freem: *mut M,
     pub pidle: *mut P,
     pub npidle: AtomicU32,
     /// Ms looking for work to steal; at most one more starts spinning while any does.
@@ -210,6 +241,9 @@ pub static SCHED: Global<Sched> = Global::new(Sched {
     midle: null_mut(),
     nmidle: 0,
     nmsys: 0,
+    nmidlelocked: 0,
+    nmfreed: 0,
+    freem: null_mut(),
     pidle: null_mut(),
     npidle: AtomicU32::new(0),
     nmspinning: AtomicU32::new(0),

@@ -55,7 +55,11 @@ pub fn sigsave(mp: *mut M) -> u64 {
 /// Gives the M its alternate signal stack (Go: minit's minitSignalStack).
 #[inline(always)]
 pub fn minit(mp: *mut M) {
-    let lo = crate::malloc::persistentalloc(SIGSTACK, 16) as usize;
+    // SAFETY: mp is the current M; an M reused after its thread exited keeps its signal stack.
+    let lo = match unsafe { (*mp).gsignal.lo } {
+        0 => crate::malloc::persistentalloc(SIGSTACK, 16) as usize,
+        lo => lo,
+    };
     let ss: [u64; 3] = [lo as u64, 0, SIGSTACK as u64]; // ss_sp, ss_flags, ss_size
                                                         // SAFETY: ss is a valid stack_t describing memory reserved for this M only.
     if unsafe { sys_linux::syscall3(SYS_SIGALTSTACK, ss.as_ptr() as usize, 0, 0) } != 0 {

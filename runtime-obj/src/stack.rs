@@ -118,6 +118,7 @@ pub fn stackalloc(size: usize) -> Stack {
 }
 
 /// Returns a stack nothing runs on any more.
+#[inline(always)]
 pub fn stackfree(s: Stack) {
     // SAFETY: the caller no longer uses `s`; its top word becomes the pool link (under
     // POOL_LOCK, the only reference to STACKS), and non-pool stacks are unmapped together with

@@ -1,5 +1,6 @@
-//! sysmon (Go: sysmon in proc.go): a system M, with no P, that watches the scheduler: every
-//! 10 ms it preempts goroutines that have run that long without scheduling (preempt.rs); once a
+//! sysmon (Go: sysmon in proc.go): a system M, with no P, that watches the scheduler: it takes
+//! the P of an M blocked in a system call and hands it to another M (syscall.rs: retake); it
+//! preempts goroutines that have run 10 ms without scheduling (preempt.rs); once a
 //! second, unless GOMAXPROCS was set, it moves GOMAXPROCS to follow the CPUs the process may use
 //! and its cgroup quota (Go 1.25); and with `GODEBUG=schedtrace=N` it prints, every N ms, a line
 //! in Go's format on stderr,
@@ -10,15 +11,18 @@
 //!
 //! Invariants:
 //! - sysmon is started with the program's first goroutine or timer (`enable_ms`): until then a
-//!   program has one goroutine and nothing to watch, so hello starts no thread. Retaking Ps from
-//!   Ms stuck in system calls has nothing to do yet (rt_read and rt_syscall hand their P off
-//!   before they block).
+//!   program has one goroutine and nothing to watch, so hello starts no thread.
+//! - Its tick is Go's: 20 us while it keeps finding work (a P retaken), doubling after 50 idle
+//!   ticks up to 10 ms. Ticks of 1 ms and more are dozes that `entersyscall` cuts short (`wake`),
+//!   so a system call that blocks is retaken after about 20-40 us, not after the rest of a
+//!   10 ms sleep; between 40 us and 1 ms it waits at most two ticks.
 //! - It holds no P and takes only `Sched.lock` (briefly, to read a consistent snapshot), so it
 //!   never delays the scheduler. It is counted in `Sched.nmsys` and not as a running M, so it
 //!   does not hide a deadlock.
 //! - GODEBUG (the value the bootstrap found) is parsed again here for sysmon's keys (ignored under
 //!   AT_SECURE, as in the bootstrap), so the bootstrap's parser, which every program links, does
 //!   not grow.
+use crate::lock_futex::Doze;
 use crate::os_linux::OS;
 use crate::preempt;
 use crate::print::Buf;
@@ -42,40 +46,63 @@ fn settings() -> SysmonVars {
     }
 }
 
-/// Starts sysmon unless it would have nothing to do (asyncpreemptoff=1 and no schedtrace).
-/// Called once, by `enable_ms`, with the program's first goroutine or timer.
+/// Starts sysmon. Called once, by `enable_ms`, with the program's first goroutine or timer.
 pub fn start() {
     let v = settings();
-    let preempt = !v.asyncpreemptoff && crate::preempt::init();
-    if preempt || v.schedtrace > 0 {
-        PREEMPT.store(preempt, Relaxed);
-        newm_sys(sysmon);
-    }
+    PREEMPT.store(!v.asyncpreemptoff && crate::preempt::init(), Relaxed);
+    newm_sys(sysmon);
 }
 
 static PREEMPT: AtomicBool = AtomicBool::new(false);
+static DOZE: Doze = Doze::new();
 
-/// sysmon's loop, on its own thread (no P): every 10 ms (or the schedtrace period, if
-/// shorter) it checks for goroutines to preempt, and prints the SCHED line when it is due.
+/// Cuts sysmon's doze short (entersyscall: a call that blocks should be retaken soon).
+#[inline(always)]
+pub fn wake() {
+    DOZE.wake();
+}
+
+const MIN_TICK_NS: i64 = 20_000;
+const DOZE_NS: i64 = 1_000_000;
+
+/// sysmon's loop, on its own thread (no P): retake, preemption, the CPU count and schedtrace,
+/// each when due; see the module comment for the tick.
 extern "C" fn sysmon() -> ! {
     let v = settings();
     let trace = v.schedtrace as i64 * 1_000_000;
-    let tick = if trace > 0 {
-        trace.min(preempt::FORCE_PREEMPT_NS)
-    } else {
-        preempt::FORCE_PREEMPT_NS
-    };
     let start = nanotime();
     let mut next_trace = start + trace;
     let mut next_procs = start + 1_000_000_000;
-    let mut watch = preempt::Watch::new();
+    let (mut idle, mut delay) = (0u32, MIN_TICK_NS);
     loop {
-        let ts = [0, tick];
-        // SAFETY: nanosleep reads a valid timespec and writes nothing (null remainder).
-        unsafe { sys_linux::syscall3(sys_linux::SYS_NANOSLEEP, ts.as_ptr() as usize, 0, 0) };
+        delay = if idle == 0 {
+            MIN_TICK_NS
+        } else if idle > 50 {
+            (delay * 2).min(preempt::FORCE_PREEMPT_NS)
+        } else {
+            delay
+        };
+        let mut sleep = delay;
+        if trace > 0 {
+            sleep = sleep.min(next_trace - nanotime()).max(MIN_TICK_NS);
+        }
+        if sleep >= DOZE_NS {
+            if DOZE.sleep_for(sleep) {
+                idle = 0;
+            }
+        } else {
+            let ts = [0, sleep];
+            // SAFETY: nanosleep reads a valid timespec and writes nothing (null remainder).
+            unsafe { sys_linux::syscall3(sys_linux::SYS_NANOSLEEP, ts.as_ptr() as usize, 0, 0) };
+        }
         let now = nanotime();
+        if crate::syscall::retake(now) != 0 {
+            idle = 0;
+        } else {
+            idle += 1;
+        }
         if PREEMPT.load(Relaxed) {
-            preempt::check(&mut watch, now);
+            preempt::check(now);
         }
         if now >= next_procs {
             next_procs += 1_000_000_000;
@@ -117,7 +144,8 @@ fn follow_cpus() {
 /// (as Go prints it); each line is written on its own.
 fn schedtrace(elapsed: i64, detail: bool) {
     // SAFETY: the fields read here change only under sched.lock, which is held; allp has
-    // gomaxprocs live Ps and allm links every M, none ever freed.
+    // gomaxprocs live Ps and allm links every M whose thread runs (an M leaves it, under the
+    // lock, when its thread exits; its memory is never freed).
     unsafe {
         let s = sched();
         (*s).lock.lock();
@@ -128,7 +156,7 @@ fn schedtrace(elapsed: i64, detail: bool) {
             .u64((elapsed / 1_000_000) as u64)
             .kv("ms: gomaxprocs=", procs as u64)
             .kv(" idleprocs=", (*s).npidle.load(Relaxed).into())
-            .kv(" threads=", (*s).mnext as u64)
+            .kv(" threads=", ((*s).mnext - (*s).nmfreed) as u64)
             .kv(" spinningthreads=", (*s).nmspinning.load(Relaxed).into())
             .kv(" idlethreads=", (*s).nmidle as u64)
             .kv(" runqueue=", (*s).runq.len().into())
@@ -143,7 +171,7 @@ fn schedtrace(elapsed: i64, detail: bool) {
                 let p = &**all.add(i);
                 let mut b = Buf::new();
                 b.kv("  P", i as u64)
-                    .kv(": status=", p.status.into())
+                    .kv(": status=", p.status.load(Relaxed).into())
                     .kv(" schedtick=", p.schedtick.into());
                 id_or_none(&mut b, " m=", (!p.m.is_null()).then(|| (*p.m).id as u64));
                 b.kv(" runqsize=", p.runq.len().into())

@@ -157,14 +157,34 @@ pub fn new_block() -> usize {
     let block = crate::malloc::persistentalloc(size, align) as usize;
     // The thread pointer must be aligned: start the block so that tp lands on `align`.
     let base = (block + t.offset()).next_multiple_of(align) - t.offset();
+    // SAFETY: persistentalloc memory is zeroed and ours; [base, base + block_size) lies inside
+    // it by the size computed above, and base + offset is aligned.
+    unsafe { init_block(base, &t, canary()) }
+}
+
+/// Resets the block of an M whose thread has exited to a new thread's (newm reusing the M).
+///
+/// # Safety
+/// `tp` must be a thread pointer `new_block` returned, whose thread has exited.
+pub unsafe fn reset_block(tp: usize) {
+    // SAFETY: TEMPLATE is set; the block [tp - offset, tp + TCB_SIZE) is the one new_block laid
+    // out, and nobody uses it any more.
+    unsafe {
+        let t = *TEMPLATE.get();
+        let base = tp - t.offset();
+        crate::mem::memset(base as *mut u8, 0, t.block_size());
+        init_block(base, &t, canary());
+    }
+}
+
+/// The stack-protector canary of the current thread (each M's block copies m0's).
+fn canary() -> usize {
     let canary: usize;
     // SAFETY: %fs points at the current thread's TCB, whose canary slot is set.
     unsafe {
         asm!("mov {}, qword ptr fs:[{o}]", out(reg) canary, o = const TCB_CANARY, options(nostack, preserves_flags, readonly))
     };
-    // SAFETY: persistentalloc memory is zeroed and ours; [base, base + block_size) lies inside
-    // it by the size computed above, and base + offset is aligned.
-    unsafe { init_block(base, &t, canary) }
+    canary
 }
 
 /// Sets `%fs` to `tp` and checks a value stored through `%fs` is the one in memory.

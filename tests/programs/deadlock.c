@@ -2,7 +2,9 @@
  * will finish; "negative" takes a wait group below zero; "unlock" unlocks a mutex that is not
  * locked; "spawned" deadlocks while other goroutines exist, all blocked too; "recv" receives
  * from a channel nobody sends on; "sendclosed" and "closeclosed" misuse a closed channel;
- * "select" blocks in a select with no usable case. */
+ * "select" blocks in a select with no usable case; "locked" deadlocks with main's goroutine
+ * and another locked to their threads; "exitsyscall" calls rt_exitsyscall without
+ * rt_entersyscall. */
 #include <rtlink.h>
 
 static rt_waitgroup wg, never;
@@ -19,6 +21,13 @@ static int is(const char *a, const char *b)
     while (*a && *a == *b)
         a++, b++;
     return *a == *b;
+}
+
+static void locked_blocked(void *arg)
+{
+    (void)arg;
+    rt_lockosthread();
+    rt_waitgroup_wait(&never);
 }
 
 int main(int argc, char **argv)
@@ -46,6 +55,12 @@ int main(int argc, char **argv)
             rt_chan_send(c, &v);
         else
             rt_chan_close(c);
+    } else if (is(what, "locked")) {
+        rt_lockosthread();
+        rt_go(locked_blocked, 0);
+        rt_waitgroup_wait(&never);
+    } else if (is(what, "exitsyscall")) {
+        rt_exitsyscall();
     } else if (is(what, "select")) {
         rt_select_case none[1] = {{0, RT_RECV, 0, 0}};
         rt_select(none, 1, 1);
