@@ -313,6 +313,8 @@ fn misuse_is_a_fatal_error_like_go() {
             ("closeclosed", "fatal error: close of closed channel\n"),
             ("locked", "fatal error: all goroutines are asleep - deadlock!\n"),
             ("exitsyscall", "fatal error: rt_exitsyscall without rt_entersyscall\n"),
+            ("runlock", "fatal error: sync: RUnlock of unlocked RWMutex\n"),
+            ("wunlock", "fatal error: sync: Unlock of unlocked RWMutex\n"),
         ] {
             let (code, out, err) = run_limited(&exe, procs, &[what], 10);
             assert_eq!(
@@ -338,6 +340,24 @@ fn a_locked_goroutine_keeps_its_thread_and_takes_it_along_when_it_ends() {
                  ended locked: threads gone=30 of 30 (not main's: 30) dirty tls=0\n\
                  100 more goroutines ran\n\
                  main locked to the main thread: moved=0\n"
+            ),
+            "GOMAXPROCS={procs}: {err}"
+        );
+    }
+}
+
+#[test]
+fn rwmutex_readers_share_writers_exclude_and_once_runs_once() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "rwonce.c", &[]);
+    for procs in ["1", "2", "4", "2"] {
+        let (code, out, err) = run_limited(&exe, procs, &[], 30);
+        assert_eq!(
+            (code, out.as_str()),
+            (
+                0,
+                "rwmutex: counters=800 overlaps=0 torn=0 readers_shared=1\n\
+                 once: calls=1 value=42 returned_early=0\n"
             ),
             "GOMAXPROCS={procs}: {err}"
         );

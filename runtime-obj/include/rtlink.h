@@ -176,6 +176,24 @@ void rt_mutex_lock(rt_mutex *m);
 /* Unlocking a mutex that is not locked is a fatal error. */
 void rt_mutex_unlock(rt_mutex *m);
 
+/* A reader/writer lock (Go's sync.RWMutex): any number of readers, or one writer.
+ * Zero-initialised storage is unlocked. Once a writer waits, new readers wait behind it (so
+ * writers are not starved); a writer's unlock lets every waiting reader in. Unlocking what is
+ * not locked is a fatal error. */
+typedef struct rt_rwmutex { uint64_t _state[8]; } rt_rwmutex;
+
+void rt_rwmutex_rlock(rt_rwmutex *rw);
+void rt_rwmutex_runlock(rt_rwmutex *rw);
+void rt_rwmutex_lock(rt_rwmutex *rw);
+void rt_rwmutex_unlock(rt_rwmutex *rw);
+
+/* Go's sync.Once: the first rt_once_do on a once calls fn(arg); every other call, concurrent
+ * or later, returns only once that call has returned, without calling fn. Zero-initialised
+ * storage is ready to use; fn must not call rt_once_do on the same once. */
+typedef struct rt_once { uint64_t _state[6]; } rt_once;
+
+void rt_once_do(rt_once *o, void (*fn)(void *), void *arg);
+
 /* ---- channels (Go's chan) ---- */
 
 /* A channel of elements of elem_size bytes (0 is allowed: a channel of signals) with room for

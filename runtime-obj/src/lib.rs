@@ -46,6 +46,8 @@ mod proc_m;
 #[cfg(not(test))]
 mod rt0;
 #[cfg(not(test))]
+mod rwmutex;
+#[cfg(not(test))]
 mod signal;
 #[cfg(not(test))]
 mod stack;

@@ -194,8 +194,8 @@ pub struct GlobalQueue {
 // SAFETY: `q` is only touched with `lock` held.
 unsafe impl Sync for GlobalQueue {}
 
-/// A FIFO of Gs linked through `schedlink`: the global queue's, and the wait lists of
-/// `rt_waitgroup` and `rt_mutex` (sync.rs). Valid when zeroed.
+/// A FIFO of Gs linked through `schedlink`: the global queue's, and the wait lists of the
+/// synchronisation objects (sync.rs, rwmutex.rs). Valid when zeroed.
 #[repr(C)]
 pub struct GQueue {
     head: *mut G,
@@ -234,6 +234,10 @@ impl GQueue {
         }
         self.tail = tail;
         self.size += n;
+    }
+
+    pub fn len(&self) -> u32 {
+        self.size
     }
 
     pub fn pop(&mut self) -> *mut G {

@@ -1,6 +1,7 @@
-//! The C API's blocking synchronisation (Go: sync.WaitGroup and sync.Mutex over sema.go's
-//! parking): `rt_waitgroup` and `rt_mutex`. Blocking parks the goroutine (gopark), never the
-//! thread, so the M runs other goroutines meanwhile.
+//! The C API's blocking synchronisation (Go: sync.WaitGroup, sync.Mutex and sync.Once over
+//! sema.go's parking): `rt_waitgroup`, `rt_mutex` and `rt_once` (`rt_rwmutex` is in
+//! rwmutex.rs). Blocking parks the goroutine (gopark), never the thread, so the M runs other
+//! goroutines meanwhile.
 //!
 //! Invariants:
 //! - Each object is 32 bytes of C storage, valid when zeroed (`= {0}` or static storage), and
@@ -9,8 +10,14 @@
 //!   `G.schedlink`), put there under the object's lock, and that lock is released only after the goroutine's
 //!   context is saved (gopark's unlock callback): a waker that takes it off the list always
 //!   finds it parked.
+//! - `rt_once` is done when `done` is 1 (stored with release after the function returned, read
+//!   with acquire): the fast path is one load; callers that come while the function runs wait
+//!   on the once's own `rt_mutex`.
 //! - `rt_mutex` hands the lock over: unlock with waiters keeps it locked and readies the first
 //!   waiter, which returns from `rt_mutex_lock` owning it (FIFO, no starvation).
+use core::sync::atomic::AtomicU32;
+use core::sync::atomic::Ordering::{Acquire, Release};
+
 use crate::lock_futex::Mutex;
 use crate::print::throw;
 use crate::proc::{gopark, goready};
@@ -32,14 +39,21 @@ pub struct RtMutex {
     waiters: GQueue,
 }
 
+#[repr(C)]
+pub struct Once {
+    done: AtomicU32,
+    m: RtMutex,
+}
+
 const _: () = assert!(core::mem::size_of::<WaitGroup>() == 32 && core::mem::size_of::<RtMutex>() == 32);
+const _: () = assert!(core::mem::size_of::<Once>() <= 48);
 
 /// Queues the current goroutine on `waiters` and parks it; `lock`, held by the caller and
 /// guarding the list, is released once the goroutine is parked.
 ///
 /// # Safety
 /// `lock` is held; called on a goroutine.
-unsafe fn wait_on(lock: &Mutex, waiters: &mut GQueue) {
+pub unsafe fn wait_on(lock: &Mutex, waiters: &mut GQueue) {
     let gp = getg();
     // SAFETY: the caller's guarantee; the current goroutine is in no other list.
     unsafe { waiters.push_batch(gp, gp, 1) };
@@ -150,5 +164,26 @@ pub unsafe extern "C" fn rt_mutex_unlock(m: *mut RtMutex) {
         if !next.is_null() {
             goready(next, true);
         }
+    }
+}
+
+/// Calls `f(arg)` if no call through this once has yet; every caller returns only after that
+/// one call has returned.
+///
+/// # Safety
+/// `o` must point to a live rt_once; called on a goroutine; `f` must not use the same once.
+#[no_mangle]
+pub unsafe extern "C" fn rt_once_do(o: *mut Once, f: extern "C" fn(*mut u8), arg: *mut u8) {
+    // SAFETY: the caller's guarantee; `done` is set only under the once's mutex, after f.
+    unsafe {
+        if (*o).done.load(Acquire) != 0 {
+            return;
+        }
+        rt_mutex_lock(&mut (*o).m);
+        if (*o).done.load(Acquire) == 0 {
+            f(arg);
+            (*o).done.store(1, Release);
+        }
+        rt_mutex_unlock(&mut (*o).m);
     }
 }

@@ -4,11 +4,12 @@
  * from a channel nobody sends on; "sendclosed" and "closeclosed" misuse a closed channel;
  * "select" blocks in a select with no usable case; "locked" deadlocks with main's goroutine
  * and another locked to their threads; "exitsyscall" calls rt_exitsyscall without
- * rt_entersyscall. */
+ * rt_entersyscall; "runlock" and "wunlock" unlock an rt_rwmutex that is not locked. */
 #include <rtlink.h>
 
 static rt_waitgroup wg, never;
 static rt_mutex mu;
+static rt_rwmutex rw;
 
 static void blocked(void *arg)
 {
@@ -59,6 +60,11 @@ int main(int argc, char **argv)
         rt_lockosthread();
         rt_go(locked_blocked, 0);
         rt_waitgroup_wait(&never);
+    } else if (is(what, "runlock")) {
+        rt_rwmutex_runlock(&rw);
+    } else if (is(what, "wunlock")) {
+        rt_rwmutex_rlock(&rw);
+        rt_rwmutex_unlock(&rw);
     } else if (is(what, "exitsyscall")) {
         rt_exitsyscall();
     } else if (is(what, "select")) {
