@@ -89,8 +89,11 @@ void rt_sleep(int64_t ns);
 
 /* ---- goroutines ---- */
 
-/* Starts a goroutine that runs fn(arg) on a stack of its own (256 KiB, with a guard page
- * below it). It is the next goroutine this P runs when the caller yields or blocks, unless an
+/* Starts a goroutine that runs fn(arg) on a stack of its own (256 KiB of address space; only
+ * the pages it touches cost memory, so a million goroutines fit in about 4 GiB). Stacks have a
+ * guard page below them, so an overflow is a fault, while fewer than
+ * (vm.max_map_count - 8192) / 2 stacks have one (28,669 by default: each guard costs the
+ * kernel two of its limited mappings); stacks beyond that have none. It is the next goroutine this P runs when the caller yields or blocks, unless an
  * idle P's thread takes it first. */
 void rt_go(void (*fn)(void *), void *arg);
 

@@ -32,7 +32,8 @@ pub fn parse_proc_cgroup_line(line: &[u8]) -> Option<(Version, &[u8])> {
         .then_some((Version::V1, path))
 }
 
-fn parse_u64(s: &[u8]) -> Option<u64> {
+/// A decimal u64 (surrounding whitespace allowed), or None.
+pub fn parse_u64(s: &[u8]) -> Option<u64> {
     let s = s.trim_ascii();
     if s.is_empty() || s.len() > 19 || !s.iter().all(u8::is_ascii_digit) {
         return None;

@@ -25,7 +25,7 @@ use crate::print::{throw, Buf};
 use crate::proc_m::{enable_ms, getm, mcommoninit, resetspinning, sched, steal_or_stop, wakep, MAX_PROCS};
 use crate::runtime1::{cstr_bytes, parse_procs, ARGS, DEBUG, ENV};
 use crate::runtime2::*;
-use crate::stack::{stackalloc, stackfree, DEFAULT_STACK, STACKS};
+use crate::stack::{stackalloc, stackalloc_goroutine, stackfree, DEFAULT_STACK, STACKS};
 use crate::sys_linux;
 use crate::tls::{getg, setg};
 use crate::{cgroup, malloc, rand, signal, stack, trace};
@@ -309,7 +309,7 @@ pub extern "C" fn runtime_newproc(f: usize, arg: usize) {
     let t = trace::start();
     // SAFETY: STACKS was sized by stackinit.
     let size = unsafe { (*STACKS.get()).main_size };
-    let gp = newproc1(f, arg, size);
+    let gp = newproc1(f, arg, size, stackalloc);
     trace::done("newproc", t, |b| {
         // SAFETY: gp was just created and is not running.
         let g = unsafe { &*gp };
@@ -321,9 +321,12 @@ pub extern "C" fn runtime_newproc(f: usize, arg: usize) {
     });
 }
 
-/// Creates a runnable G that will call `f(arg)` on a stack of `size` bytes and queues it in the
-/// current P's runnext, as Go's newproc does; once main has started, an idle P gets an M.
-fn newproc1(f: usize, arg: usize, size: usize) -> *mut G {
+/// Creates a runnable G that will call `f(arg)` on a stack of `size` bytes (a dead G's, or
+/// one from `alloc`) and queues it in the current P's runnext, as Go's newproc does; once main
+/// has started, an idle P gets an M. `alloc` is a parameter so that the bootstrap, which
+/// every program links, does not link rt_go's stack allocator.
+#[inline(always)]
+fn newproc1(f: usize, arg: usize, size: usize, alloc: fn(usize) -> Stack) -> *mut G {
     // SAFETY: the free list and goidgen are under sched.lock; a G taken off the free list, or
     // new, is referenced by nothing else; the current M holds its P, whose queue it may write.
     unsafe {
@@ -340,7 +343,7 @@ fn newproc1(f: usize, arg: usize, size: usize) -> *mut G {
         (*s).lock.unlock();
         if gp.is_null() {
             gp = malloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
-            (*gp).stack = stackalloc(size);
+            (*gp).stack = alloc(size);
         }
         let g = &mut *gp;
         g.stackguard0 = g.stack.lo + stack::STACK_GUARD;
@@ -651,7 +654,7 @@ pub extern "C" fn rt_exit(code: i32) -> ! {
 #[no_mangle]
 pub extern "C" fn rt_go(f: extern "C" fn(*mut u8), arg: *mut u8) {
     enable_ms();
-    newproc1(f as usize, arg as usize, DEFAULT_STACK);
+    newproc1(f as usize, arg as usize, DEFAULT_STACK, stackalloc_goroutine);
 }
 
 /// C API: yields the processor; the goroutine is requeued behind the others.

@@ -1,10 +1,10 @@
 //! Goroutine stacks (Go: stack.go): g0's stack carved from the OS stack, and mmap'd goroutine
-//! stacks with a guard page, recycled through a pool.
+//! stacks, guarded while the kernel's mapping limit allows, recycled through a pool.
 //!
 //! Invariants:
 //! - g0 on m0 runs on the OS stack: hi = the aligned entry sp, lo = hi - 64 KiB (Go 1.26);
 //!   stackguard0/1 = lo + STACK_GUARD.
-//! - Every goroutine stack is its own mapping `[guard | usable]`: the guard page below `lo`
+//! - A guarded goroutine stack is its own mapping `[guard | usable]`: the guard page below `lo`
 //!   is PROT_NONE, so running off the end faults instead of corrupting a neighbour. Mappings
 //!   are MAP_NORESERVE: only touched pages cost memory.
 //! - The main goroutine's stack follows RLIMIT_STACK (8 MiB by default, capped at 1 GiB), as C
@@ -16,8 +16,18 @@
 //!   already has (a fresh mapping's first touch costs ~8 us, most of rtlink's start-up
 //!   budget). With no limit, or no AT_EXECFN, it is an ordinary mapped stack.
 //! - Freed default-size stacks go to a pool and are reused before any new mapping. The pool
-//!   (and the main stack's hand-out) is touched only under `POOL_LOCK`, since every M
-//!   allocates and frees stacks.
+//!   (and the main stack's hand-out, and the spans below) is touched only under `POOL_LOCK`,
+//!   since every M allocates and frees stacks.
+//! - Guard pages are bounded by the kernel's limit on mappings (vm.max_map_count, 65,530 by
+//!   default): each guarded stack costs two (its guard and its usable part differ in
+//!   protection, so they never merge), and a process at the limit cannot mmap, or even munmap
+//!   part of a mapping, any more. So goroutine stacks get a guard page while there are fewer
+//!   than (max_map_count - 8,192) / 2 of them (28,669 by default), leaving the rest of the
+//!   limit to the program. Stacks beyond that come, unguarded, from spans of SPAN_STACKS
+//!   adjacent stacks in one mapping (which also merges with its neighbours): a program can have
+//!   1,000,000 goroutines, and raising vm.max_map_count raises the number guarded. Unguarded
+//!   stacks are as cheap (untouched pages cost nothing) but an overflow corrupts the stack
+//!   below instead of faulting, as with any C thread whose stack has no guard.
 use crate::global::Global;
 use crate::lock_futex::Mutex;
 use crate::print::throw;
@@ -38,6 +48,12 @@ pub struct StackState {
     /// Free default-size stacks, linked through their top word.
     pool: usize,
     pub pooled: usize,
+    /// Goroutine stacks made with a guard page, and how many may be (0: not computed yet).
+    guarded: usize,
+    guard_budget: usize,
+    /// The unguarded span being carved: [span_next, span_end).
+    span_next: usize,
+    span_end: usize,
 }
 
 pub static STACKS: Global<StackState> = Global::new(StackState {
@@ -45,6 +61,10 @@ pub static STACKS: Global<StackState> = Global::new(StackState {
     main: Stack { lo: 0, hi: 0 },
     pool: 0,
     pooled: 0,
+    guarded: 0,
+    guard_budget: 0,
+    span_next: 0,
+    span_end: 0,
 });
 
 static POOL_LOCK: Mutex = Mutex::new();
@@ -78,30 +98,83 @@ pub fn stackinit(g0_lo: usize, top: usize) -> (usize, bool) {
     (size, carved)
 }
 
-/// A stack of `size` usable bytes (a multiple of the page size).
+/// A stack of `size` usable bytes (a multiple of the page size): the main goroutine's, or a
+/// new mapping with a guard page.
 #[inline(always)]
 pub fn stackalloc(size: usize) -> Stack {
     POOL_LOCK.lock();
-    // SAFETY: POOL_LOCK is held, so this is the only reference to STACKS; the pool holds only
-    // stacks stackfree gave back, each linking the next through its top word, which nothing
-    // else uses while the stack is free.
-    let reused = unsafe {
+    // SAFETY: POOL_LOCK is held, so this is the only reference to STACKS.
+    let main = unsafe {
         let st = &mut *STACKS.get();
         if size == st.main_size && st.main.lo != 0 {
             Some(core::mem::replace(&mut st.main, Stack { lo: 0, hi: 0 }))
-        } else if size == DEFAULT_STACK && st.pool != 0 {
-            let hi = st.pool;
-            st.pool = *((hi - 8) as *const usize);
-            st.pooled -= 1;
-            Some(Stack { lo: hi - size, hi })
         } else {
             None
         }
     };
     POOL_LOCK.unlock();
-    if let Some(s) = reused {
+    if let Some(s) = main {
         return s;
     }
+    stackalloc_guarded(size)
+}
+
+/// Adjacent unguarded stacks mapped at once, past the guard budget (16 MiB of address space).
+const SPAN_STACKS: usize = 64;
+/// Mappings left to the program when budgeting guard pages.
+const MAP_RESERVE: usize = 8192;
+
+/// A default-size goroutine stack (`size` is DEFAULT_STACK): from the pool, else a new one,
+/// guarded while the guard budget lasts, else carved from a span (see the module comment).
+pub fn stackalloc_goroutine(size: usize) -> Stack {
+    POOL_LOCK.lock();
+    // SAFETY: POOL_LOCK is held, so this is the only reference to STACKS; the pool holds only
+    // stacks stackfree gave back, each linking the next through its top word, which nothing
+    // else uses while the stack is free; spans are ours alone.
+    unsafe {
+        let st = &mut *STACKS.get();
+        if st.pool != 0 {
+            let hi = st.pool;
+            st.pool = *((hi - 8) as *const usize);
+            st.pooled -= 1;
+            POOL_LOCK.unlock();
+            return Stack { lo: hi - size, hi };
+        }
+        if st.guard_budget == 0 {
+            st.guard_budget = guard_budget();
+        }
+        if st.guarded < st.guard_budget {
+            st.guarded += 1;
+            POOL_LOCK.unlock();
+            return stackalloc_guarded(size);
+        }
+        if st.span_next == st.span_end {
+            let r = sys_linux::mmap_anon(SPAN_STACKS * size, PROT_READ | PROT_WRITE, MAP_NORESERVE | MAP_STACK);
+            if r < 0 {
+                POOL_LOCK.unlock();
+                throw("out of memory allocating stack");
+            }
+            st.span_next = r as usize;
+            st.span_end = r as usize + SPAN_STACKS * size;
+        }
+        let lo = st.span_next;
+        st.span_next += size;
+        POOL_LOCK.unlock();
+        Stack { lo, hi: lo + size }
+    }
+}
+
+/// How many goroutine stacks may have a guard page: (vm.max_map_count - MAP_RESERVE) / 2.
+fn guard_budget() -> usize {
+    let mut buf = [0u8; 24];
+    let limit = crate::os_linux::read_file(b"/proc/sys/vm/max_map_count\0", &mut buf)
+        .and_then(|n| crate::cgroup::parse_u64(&buf[..n]))
+        .unwrap_or(65_530) as usize;
+    (limit.saturating_sub(MAP_RESERVE) / 2).max(1)
+}
+
+/// A new mapping `[guard | size usable bytes]`.
+fn stackalloc_guarded(size: usize) -> Stack {
     let r = sys_linux::mmap_anon(size + GUARD, PROT_READ | PROT_WRITE, MAP_NORESERVE | MAP_STACK);
     if r < 0 {
         throw("out of memory allocating stack");

@@ -1,6 +1,7 @@
 /* Timers: rt_sleep's duration; many goroutines sleeping different times wake in deadline
  * order; a select with a timeout (rt_after) when nothing comes, and a value that beats the
- * timeout; main sleeping while a goroutine spins on rt_gosched. Usage: sleep [goroutines] */
+ * timeout; main sleeping while a goroutine spins on rt_gosched. Usage: sleep [goroutines]
+ * (at most 100,000; their deadlines are spread over at most 2 s). */
 #include <rtlink.h>
 
 #define MS 1000000L
@@ -8,7 +9,9 @@
 static long n_sleepers = 2000;
 static rt_waitgroup wg;
 static rt_mutex mu;
-static long order[20000], norder;
+#define MAX_SLEEPERS 100000
+static long order[MAX_SLEEPERS], norder;
+static int64_t step; /* between consecutive deadlines */
 
 static long number(const char *s)
 {
@@ -23,8 +26,10 @@ static int64_t base;
 static void sleeper(void *arg)
 {
     long k = (long)arg;
-    /* Deadlines 0.5 ms apart from a common base, started in a scrambled order. */
-    rt_sleep(base + 20 * MS + k * (MS / 2) - rt_nanotime());
+    /* Deadlines `step` apart from a common base, started in a scrambled order; the first is
+     * after the last sleeper has started (a new goroutine takes up to ~20 us here: a new G
+     * and a fresh stack page). */
+    rt_sleep(base + 20 * MS + n_sleepers * 20000 + k * step - rt_nanotime());
     rt_mutex_lock(&mu);
     order[norder++] = k;
     rt_mutex_unlock(&mu);
@@ -52,6 +57,9 @@ int main(int argc, char **argv)
 {
     if (argc > 1)
         n_sleepers = number(argv[1]);
+    if (n_sleepers < 1 || n_sleepers > MAX_SLEEPERS)
+        return 3;
+    step = 2000 * MS / n_sleepers < MS / 2 ? 2000 * MS / n_sleepers : MS / 2;
     int64_t t0 = rt_nanotime();
     rt_sleep(30 * MS);
     int64_t slept = rt_nanotime() - t0;
@@ -64,7 +72,7 @@ int main(int argc, char **argv)
     rt_waitgroup_wait(&wg);
     long inversions = 0;
     for (long i = 1; i < norder; i++)
-        inversions += order[i] < order[i - 1] - 2; /* beyond scheduling jitter: 1 ms */
+        inversions += order[i] < order[i - 1] - MS / step; /* beyond scheduling jitter: 1 ms */
     rt_printf("sleepers=%ld woke=%ld out_of_order=%ld\n", n_sleepers, norder, inversions);
 
     rt_chan *never = rt_chan_make(8, 0);
