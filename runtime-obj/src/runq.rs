@@ -240,6 +240,10 @@ impl GQueue {
         self.size
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.size == 0
+    }
+
     pub fn pop(&mut self) -> *mut G {
         let gp = self.head;
         if !gp.is_null() {

@@ -130,7 +130,7 @@ pub unsafe extern "C" fn rt_rwmutex_unlock(rw: *mut RwMutex) {
         }
         let readers = core::mem::take(&mut rw.rwait);
         let mut next = core::ptr::null_mut();
-        if readers.len() > 0 {
+        if !readers.is_empty() {
             rw.writer = 0;
             rw.readers += readers.len();
         } else if rw.waiting_writers > 0 {
