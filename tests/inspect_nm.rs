@@ -138,7 +138,7 @@ fn demangled_names_match_nm_c() {
         assert!(out.contains(name), "{name} not in:\n{out}");
     }
     let (_, out) = ours(&["-C"], &[&zoo.rtlink_exe]);
-    assert!(out.contains(" t rtlink_runtime::proc::newproc1\n"), "{out}");
+    assert!(out.contains(" t rtlink_runtime::proc::schedule\n"), "{out}");
 }
 
 #[test]
