@@ -163,7 +163,7 @@ runtime_clone:
  * "call" this at an arbitrary instruction: on entry %rsp = the interrupted sp - 136 (the 128-byte
  * red zone skipped) and (%rsp) = the interrupted pc. Every general register and the flags are
  * pushed, the XSAVE state (all components the OS enabled; runtime_xsave_size bytes, 64-byte
- * aligned, header zeroed first as XRSTOR requires) is saved below them, and
+ * aligned, the whole header zeroed first as XRSTOR requires) is saved below them, and
  * runtime_async_preempt2 yields; when the goroutine runs again (perhaps on another thread)
  * everything is restored and it jumps back through %fs:TLS_RESUME, so no register is clobbered.
  */
@@ -191,10 +191,11 @@ runtime_async_preempt:
 	subq	runtime_xsave_size(%rip), %rsp
 	andq	$~63, %rsp
 	xorl	%eax, %eax
-	movq	%rax, 520(%rsp)		/* XSAVE header bytes 8..63 must be zero */
-	movq	%rax, 528(%rsp)
-	movq	%rax, 536(%rsp)
-	movq	%rax, 544(%rsp)
+	movq	%rax, 512(%rsp)		/* the whole 64-byte XSAVE header must start zeroed: */
+	movq	%rax, 520(%rsp)		/* XSAVE sets only the XSTATE_BV bits of the components */
+	movq	%rax, 528(%rsp)		/* it saves, and XRSTOR faults on any other bit set */
+	movq	%rax, 536(%rsp)		/* there or on anything in bytes 8..63, so stale stack */
+	movq	%rax, 544(%rsp)		/* data there is a crash on resumption */
 	movq	%rax, 552(%rsp)
 	movq	%rax, 560(%rsp)
 	movq	%rax, 568(%rsp)

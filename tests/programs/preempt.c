@@ -3,7 +3,9 @@
  * any register (general, flags or SSE), its checksum would differ from the one main computes
  * first, before any goroutine exists (so before sysmon, and never preempted). Every million
  * iterations each also looks at the other's progress counter: it sees it move only if they take
- * turns (or run side by side); without preemption the first finishes before the second starts. */
+ * turns (or run side by side); without preemption the first finishes before the second starts.
+ * Each first leaves all-ones garbage on its stack below its frame, where the preemption's saved
+ * state then goes (XRSTOR faults if anything of it survives in the XSAVE header). */
 #include <rtlink.h>
 
 static volatile long progress[2];
@@ -40,9 +42,17 @@ static unsigned long work(long n, int me)
 
 static long n;
 
+static __attribute__((noinline)) void dirty_stack(void)
+{
+    volatile unsigned long junk[2048];
+    for (int i = 0; i < 2048; i++)
+        junk[i] = ~0UL;
+}
+
 static void side(void *arg)
 {
     long me = (long)arg;
+    dirty_stack();
     sums[me] = work(n, (int)me);
     rt_waitgroup_done(&wg);
 }
