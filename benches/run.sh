@@ -96,11 +96,12 @@ CFLAGS=-O2 "$rtlink" build benches/sched.c -o "$out/sched-rtlink" || fail "rtlin
 (cd "$out" && GOCACHE=$out/gocache GOPATH=$out/gopath GO111MODULE=off GOTOOLCHAIN=local \
   go build -trimpath -o "$out/sched-go" "$root/benches/sched.go") || fail "go build sched.go failed"
 for impl in rtlink go; do
-  for bench in "spawn 100000" "gosched 1000000" "pingpong 200000" "cpu 200000"; do
+  for bench in "spawn 100000" "spawn 1000000" "gosched 1000000" "pingpong 200000" "cpu 200000" \
+    "alive 1000000" "handoff 2000"; do
     for procs in 1 2; do
       for _ in 1 2 3 4 5; do
         GOMAXPROCS=$procs timeout 60 "$out/sched-$impl" $bench || fail "sched-$impl $bench failed"
-      done >"$out/sched-$impl-${bench%% *}-$procs"
+      done >"$out/sched-$impl-${bench// /-}-$procs"
     done
   done
 done
@@ -155,17 +156,22 @@ def sched(impl, bench, procs):
 print()
 print("| scheduler (median of 5) | GOMAXPROCS | rtlink | Go | rtlink / Go | target |")
 print("| --- | ---: | ---: | ---: | ---: | ---: |")
-targets = {"spawn": "<= 200 ns", "gosched": "<= 35 ns (1 P)", "pingpong": "<= 160 ns"}
-what = {"spawn": "spawn + run + exit, per goroutine", "gosched": "rt_gosched, two goroutines",
-        "pingpong": "unbuffered channel round trip"}
-for bench in ("spawn", "gosched", "pingpong"):
-    for procs in (1, 2):
-        r, g = sched("rtlink", bench, procs), sched("go", bench, procs)
-        print(f"| {what[bench]} | {procs} | {r:.0f} ns | {g:.0f} ns | {r / g:.2f}x | {targets[bench]} |")
+rows = [
+    ("spawn-100000", "spawn + run + exit, per goroutine (100,000)", "ns", "<= 200 ns", (1, 2)),
+    ("spawn-1000000", "spawn + run + exit, per goroutine (1,000,000)", "ns", "<= 200 ns", (1, 2)),
+    ("gosched-1000000", "rt_gosched, two goroutines", "ns", "<= 35 ns (1 P)", (1, 2)),
+    ("pingpong-200000", "unbuffered channel round trip", "ns", "<= 160 ns", (1, 2)),
+    ("alive-1000000", "1,000,000 goroutines blocked at once: RSS each", "B", "<= 4,608 B", (1, 2)),
+    ("handoff-2000", "blocked in read(2) until another goroutine runs", "ns", "(sysmon retake)", (1,)),
+]
+for key, label, unit, target, procs_list in rows:
+    for procs in procs_list:
+        r, g = sched("rtlink", key, procs), sched("go", key, procs)
+        print(f"| {label} | {procs} | {r:,.0f} {unit} | {g:,.0f} {unit} | {r / g:.2f}x | {target} |")
 print()
 print("| CPU-bound work, 4 goroutines (median of 5) | 1 P | 2 Ps | 2 Ps faster by | target |")
 print("| --- | ---: | ---: | ---: | ---: |")
 for impl in ("rtlink", "go"):
-    one, two = sched(impl, "cpu", 1), sched(impl, "cpu", 2)
+    one, two = sched(impl, "cpu-200000", 1), sched(impl, "cpu-200000", 2)
     print(f"| {impl} | {one:.0f} ms | {two:.0f} ms | {one / two:.2f}x | >= 1.8x |")
 EOF

@@ -3,13 +3,27 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"runtime"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
+
+// rssKiB is VmRSS from /proc/self/status, as sched.c reads it.
+func rssKiB() int64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	i := bytes.Index(b, []byte("VmRSS:"))
+	if i < 0 {
+		return -1
+	}
+	f := bytes.Fields(b[i+6:])
+	v, _ := strconv.ParseInt(string(f[0]), 10, 64)
+	return v
+}
 
 var sink uint64
 
@@ -67,6 +81,65 @@ func main() {
 		}
 		close(ping)
 		wg.Wait()
+	case "alive":
+		var started, release sync.WaitGroup
+		before := rssKiB()
+		started.Add(int(n))
+		release.Add(1)
+		wg.Add(int(n))
+		for i := int64(0); i < n; i++ {
+			go func() {
+				started.Done()
+				release.Wait()
+				wg.Done()
+			}()
+		}
+		started.Wait()
+		after := rssKiB()
+		release.Done()
+		wg.Wait()
+		fmt.Println((after - before) * 1024 / n)
+		return
+	case "handoff":
+		// A blocking read(2) on a raw pipe fd (not os.File, which would use the netpoller).
+		var fds [2]int
+		if err := syscall.Pipe(fds[:]); err != nil {
+			os.Exit(1)
+		}
+		var seq int64
+		var tBlock int64
+		var mu sync.Mutex
+		wg.Add(1)
+		go func() {
+			buf := make([]byte, 1)
+			for i := int64(0); i < n; i++ {
+				mu.Lock()
+				tBlock = time.Since(t0).Nanoseconds()
+				seq = i + 1
+				mu.Unlock()
+				syscall.Read(fds[0], buf)
+			}
+			wg.Done()
+		}()
+		var total int64
+		for i := int64(0); i < n; i++ {
+			for {
+				mu.Lock()
+				s := seq
+				mu.Unlock()
+				if s == i+1 {
+					break
+				}
+				runtime.Gosched()
+			}
+			mu.Lock()
+			total += time.Since(t0).Nanoseconds() - tBlock
+			mu.Unlock()
+			syscall.Write(fds[1], []byte("x"))
+		}
+		wg.Wait()
+		fmt.Println(total / n)
+		return
 	case "cpu":
 		wg.Add(4)
 		for i := 0; i < 4; i++ {
