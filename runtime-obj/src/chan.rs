@@ -1,9 +1,9 @@
 //! Channels and select for C goroutines (Go: chan.go and select.go).
 //!
 //! A channel carries fixed-size elements (`elemsize` bytes, 0 allowed) through a ring buffer of
-//! `cap` slots (none when unbuffered). Blocked goroutines wait in FIFO queues of *sudogs*
-//! (`Sudog`: the goroutine, where its element is, and whether the operation succeeded), which
-//! live on the waiting goroutine's own stack: it cannot return while parked.
+//! `cap` slots (none when unbuffered; chanbuf.rs's `RingBuf`). Blocked goroutines wait in FIFO
+//! queues of *sudogs* (`Sudog`: the goroutine, where its element is, and whether the operation
+//! succeeded), which live on the waiting goroutine's own stack: it cannot return while parked.
 //!
 //! Invariants (Go's):
 //! - Every field of a channel is guarded by its lock. A waiter is queued and parked under that
@@ -23,6 +23,7 @@
 use core::ptr::null_mut;
 use core::sync::atomic::Ordering::{AcqRel, Relaxed};
 
+use crate::chanbuf::{copy, zero, RingBuf};
 use crate::lock_futex::Mutex;
 use crate::print::throw;
 use crate::proc::{gopark, goready};
@@ -133,76 +134,9 @@ impl WaitQ {
 pub struct Chan {
     lock: Mutex,
     closed: u32,
-    elemsize: usize,
-    cap: usize,
-    count: usize,
-    sendx: usize,
-    recvx: usize,
-    buf: *mut u8,
+    buf: RingBuf,
     recvq: WaitQ,
     sendq: WaitQ,
-}
-
-impl Chan {
-    fn slot(&self, i: usize) -> *mut u8 {
-        // SAFETY: i < cap, inside the buffer allocated with the channel.
-        unsafe { self.buf.add(i * self.elemsize) }
-    }
-
-    /// Appends the element at `src` to the buffer.
-    ///
-    /// # Safety
-    /// The lock is held and the buffer has room; `src` null or valid for elemsize.
-    unsafe fn put(&mut self, src: *const u8) {
-        // SAFETY: the caller's guarantee.
-        unsafe { copy(self.slot(self.sendx), src, self.elemsize) };
-        self.sendx = (self.sendx + 1) % self.cap;
-        self.count += 1;
-    }
-
-    /// Takes the oldest buffered element into `dst` (if not null).
-    ///
-    /// # Safety
-    /// The lock is held and the buffer holds an element; `dst` null or valid for elemsize.
-    unsafe fn get(&mut self, dst: *mut u8) {
-        // SAFETY: forwarded.
-        unsafe { self.take(dst) };
-        self.count -= 1;
-    }
-
-    /// Copies the element at recvx into `dst` (if not null) and clears the slot.
-    ///
-    /// # Safety
-    /// The lock is held and the buffer holds an element; `dst` null or valid for elemsize.
-    unsafe fn take(&mut self, dst: *mut u8) {
-        let slot = self.slot(self.recvx);
-        // SAFETY: the caller's guarantee.
-        unsafe {
-            copy(dst, slot, self.elemsize);
-            zero(slot, self.elemsize);
-        }
-        self.recvx = (self.recvx + 1) % self.cap;
-    }
-}
-
-/// Copies `n` bytes unless `dst` or `src` is null (a receive that discards, a zero-size element).
-///
-/// # Safety
-/// Non-null pointers valid for `n` bytes, not overlapping.
-unsafe fn copy(dst: *mut u8, src: *const u8, n: usize) {
-    if !dst.is_null() && !src.is_null() {
-        // SAFETY: the caller's guarantee.
-        unsafe { crate::mem::copy_forward(dst, src, n) }
-    }
-}
-
-/// # Safety
-/// `dst` null or valid for `n` bytes.
-unsafe fn zero(dst: *mut u8, n: usize) {
-    if !dst.is_null() {
-        // SAFETY: the caller's guarantee.
-        unsafe { crate::mem::memset(dst, 0, n) };
-    }
 }
 
 extern "C" fn unlock_chan(c: usize) {
@@ -220,14 +154,14 @@ pub extern "C" fn rt_chan_make(elemsize: usize, cap: usize) -> *mut Chan {
         throw("makechan: size out of range");
     };
     let c = crate::malloc::persistentalloc(core::mem::size_of::<Chan>(), 64) as *mut Chan;
-    // SAFETY: fresh zeroed memory (a zeroed Chan is an empty, open, unbuffered channel).
-    unsafe {
-        (*c).elemsize = elemsize;
-        (*c).cap = cap;
-        if bytes > 0 {
-            (*c).buf = crate::malloc::persistentalloc(bytes, 16);
-        }
-    }
+    let buf = if bytes > 0 {
+        crate::malloc::persistentalloc(bytes, 16)
+    } else {
+        null_mut()
+    };
+    // SAFETY: fresh zeroed memory (a zeroed Chan is an empty, open, unbuffered channel), and
+    // buf holds cap elements of elemsize bytes (null when that is 0 bytes).
+    unsafe { (*c).buf = RingBuf::new(elemsize, cap, buf) };
     c
 }
 
@@ -239,7 +173,7 @@ unsafe fn send_direct(c: &mut Chan, sg: *mut Sudog, elem: *const u8) {
     // SAFETY: the caller's guarantee; sg's goroutine is parked and its elem is its own.
     unsafe {
         // Receivers wait only on an empty buffer: the element goes straight to this one.
-        copy((*sg).elem, elem, c.elemsize);
+        copy((*sg).elem, elem, c.buf.elemsize);
         (*sg).success = true;
         let gp = (*sg).g;
         (*gp).param = sg.cast();
@@ -255,15 +189,12 @@ unsafe fn send_direct(c: &mut Chan, sg: *mut Sudog, elem: *const u8) {
 unsafe fn recv_direct(c: &mut Chan, sg: *mut Sudog, elem: *mut u8) {
     // SAFETY: the caller's guarantee.
     unsafe {
-        if c.cap == 0 {
-            copy(elem, (*sg).elem, c.elemsize);
+        if c.buf.cap == 0 {
+            copy(elem, (*sg).elem, c.buf.elemsize);
         } else {
-            // The buffer is full: take its head, and the sender's element goes to its tail
-            // (which is the same slot).
-            c.take(elem);
-            let slot = c.slot(c.sendx);
-            copy(slot, (*sg).elem, c.elemsize);
-            c.sendx = c.recvx;
+            // Senders wait only on a full buffer: take its head; the sender's element goes to
+            // its tail.
+            c.buf.recv_and_replace(elem, (*sg).elem);
         }
         (*sg).success = true;
         let gp = (*sg).g;
@@ -291,8 +222,8 @@ unsafe fn chansend(c: *mut Chan, elem: *const u8, block: bool) -> bool {
             send_direct(c, sg, elem);
             return true;
         }
-        if c.count < c.cap {
-            c.put(elem);
+        if c.buf.count < c.buf.cap {
+            c.buf.put(elem);
             c.lock.unlock();
             return true;
         }
@@ -322,9 +253,9 @@ unsafe fn chanrecv(c: *mut Chan, elem: *mut u8, block: bool) -> (bool, bool) {
     unsafe {
         let c = &mut *c;
         c.lock.lock();
-        if c.closed != 0 && c.count == 0 {
+        if c.closed != 0 && c.buf.count == 0 {
             c.lock.unlock();
-            zero(elem, c.elemsize);
+            zero(elem, c.buf.elemsize);
             return (true, false);
         }
         let sg = c.sendq.dequeue();
@@ -332,8 +263,8 @@ unsafe fn chanrecv(c: *mut Chan, elem: *mut u8, block: bool) -> (bool, bool) {
             recv_direct(c, sg, elem);
             return (true, true);
         }
-        if c.count > 0 {
-            c.get(elem);
+        if c.buf.count > 0 {
+            c.buf.get(elem);
             c.lock.unlock();
             return (true, true);
         }
@@ -404,7 +335,7 @@ pub unsafe extern "C" fn rt_chan_close(c: *mut Chan) {
                     break;
                 }
                 if receivers {
-                    zero((*sg).elem, c.elemsize);
+                    zero((*sg).elem, c.buf.elemsize);
                 }
                 (*sg).success = false;
                 (*(*sg).g).param = sg.cast();
@@ -430,7 +361,7 @@ pub unsafe extern "C" fn rt_chan_len(c: *mut Chan) -> usize {
     // SAFETY: the caller's guarantee; count is read under the lock.
     unsafe {
         (*c).lock.lock();
-        let n = (*c).count;
+        let n = (*c).buf.count;
         (*c).lock.unlock();
         n
     }
@@ -542,8 +473,8 @@ pub unsafe extern "C" fn rt_select(cases: *mut SelectCase, n: i32, block: i32) -
                     send_direct(c, sg, cases[i].elem);
                     return i as i32;
                 }
-                if c.count < c.cap {
-                    c.put(cases[i].elem);
+                if c.buf.count < c.buf.cap {
+                    c.buf.put(cases[i].elem);
                     unlock_all(cases, order);
                     return i as i32;
                 }
@@ -555,15 +486,15 @@ pub unsafe extern "C" fn rt_select(cases: *mut SelectCase, n: i32, block: i32) -
                     cases[i].ok = 1;
                     return i as i32;
                 }
-                if c.count > 0 {
-                    c.get(cases[i].elem);
+                if c.buf.count > 0 {
+                    c.buf.get(cases[i].elem);
                     unlock_all(cases, order);
                     cases[i].ok = 1;
                     return i as i32;
                 }
                 if c.closed != 0 {
                     unlock_all(cases, order);
-                    zero(cases[i].elem, c.elemsize);
+                    zero(cases[i].elem, c.buf.elemsize);
                     cases[i].ok = 0;
                     return i as i32;
                 }

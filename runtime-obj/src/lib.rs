@@ -11,10 +11,12 @@
 //! - Nothing touches `%fs` before `tls::setup_m0` has set it.
 //! - The exported C symbols (`memcpy`, `rt_*`, `runtime_*` entry points) exist only when not
 //!   testing, so `cargo test` links this crate into an ordinary host test binary and checks the
-//!   pure logic (auxv, cgroup, run queues, GODEBUG, printf, CPU levels) there.
+//!   pure logic (auxv, cgroup, run queues, timer heaps, channel buffers, GODEBUG, printf, CPU
+//!   levels) there.
 #![cfg_attr(not(test), no_std)]
 
 pub mod cgroup;
+pub mod chanbuf;
 pub mod cpu;
 pub mod elf;
 pub mod global;
@@ -29,6 +31,7 @@ pub mod runq;
 pub mod runtime1;
 pub mod runtime2;
 pub mod sys_linux;
+pub mod timerheap;
 pub mod tls;
 pub mod trace;
 pub mod vdso;

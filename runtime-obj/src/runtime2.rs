@@ -160,7 +160,7 @@ pub struct Timer {
     pub c: *mut u8,
 }
 
-/// A P's timers: a min-heap by deadline in persistentalloc storage (time.rs).
+/// A P's timers: a min-heap by deadline in persistentalloc storage (timerheap.rs; used by time.rs).
 #[repr(C)]
 pub struct Timers {
     pub lock: Mutex,

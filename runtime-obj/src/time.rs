@@ -1,4 +1,5 @@
-//! Timers (Go: time.go): `rt_sleep` and `rt_after`, kept per P in a min-heap by deadline.
+//! Timers (Go: time.go): `rt_sleep` and `rt_after`, kept per P in a min-heap by deadline (the
+//! heap's operations are in timerheap.rs).
 //!
 //! Invariants:
 //! - A P's heap is changed only under its `timers` lock; `P.timer0` mirrors the earliest
@@ -20,96 +21,12 @@ use crate::chan::Chan;
 use crate::print::throw;
 use crate::proc::{gopark, goready};
 use crate::proc_m::{allp, enable_ms, getm};
-use crate::runtime2::{Timer, Timers, G, P};
+use crate::runtime2::{Timer, G, P};
 use crate::tls::getg;
 use crate::vdso::nanotime;
 
 /// `run_expired`, once any timer exists; null before.
 static RUN_TIMERS: AtomicPtr<()> = AtomicPtr::new(null_mut());
-
-impl Timers {
-    fn at(&self, i: u32) -> *mut Timer {
-        // SAFETY: callers pass i < len <= cap, inside the heap's storage.
-        unsafe { self.heap.add(i as usize) }
-    }
-
-    /// # Safety
-    /// The lock is held.
-    unsafe fn push(&mut self, t: Timer) {
-        if self.len == self.cap {
-            let cap = (self.cap * 2).max(16);
-            let bigger = crate::malloc::persistentalloc(cap as usize * core::mem::size_of::<Timer>(), 8) as *mut Timer;
-            // SAFETY: both arrays hold at least len timers.
-            unsafe {
-                crate::mem::copy_forward(
-                    bigger.cast(),
-                    self.heap.cast(),
-                    self.len as usize * core::mem::size_of::<Timer>(),
-                )
-            };
-            self.heap = bigger;
-            self.cap = cap;
-        }
-        let mut i = self.len;
-        self.len += 1;
-        // SAFETY: i < len; the parent of a slot is a live slot.
-        unsafe {
-            while i > 0 {
-                let parent = (i - 1) / 2;
-                if (*self.at(parent)).when <= t.when {
-                    break;
-                }
-                *self.at(i) = *self.at(parent);
-                i = parent;
-            }
-            *self.at(i) = t;
-        }
-    }
-
-    /// Takes the earliest timer if it is due at `now`.
-    ///
-    /// # Safety
-    /// The lock is held.
-    unsafe fn pop_due(&mut self, now: i64) -> Option<Timer> {
-        // SAFETY: slots below len are live.
-        unsafe {
-            if self.len == 0 || (*self.at(0)).when > now {
-                return None;
-            }
-            let top = *self.at(0);
-            self.len -= 1;
-            let last = *self.at(self.len);
-            let mut i = 0;
-            loop {
-                let mut child = 2 * i + 1;
-                if child >= self.len {
-                    break;
-                }
-                if child + 1 < self.len && (*self.at(child + 1)).when < (*self.at(child)).when {
-                    child += 1;
-                }
-                if last.when <= (*self.at(child)).when {
-                    break;
-                }
-                *self.at(i) = *self.at(child);
-                i = child;
-            }
-            if self.len > 0 {
-                *self.at(i) = last;
-            }
-            Some(top)
-        }
-    }
-
-    fn earliest(&self) -> i64 {
-        if self.len == 0 {
-            0
-        } else {
-            // SAFETY: slot 0 is live when len > 0.
-            unsafe { (*self.at(0)).when }
-        }
-    }
-}
 
 /// Adds `t` to P `pp`'s heap.
 ///
