@@ -1,5 +1,5 @@
 //! Real C programs linked by rtlink: what main receives, exit statuses, TLS, initialisation
-//! order, the stack protector, stack alignment, goroutines and fatal signals.
+//! order, the stack protector, stack alignment, goroutines, fatal signals and stack overflow.
 mod common;
 
 use std::process::Command;
@@ -121,6 +121,41 @@ fn goroutines_on_one_p_are_scheduled_in_go_order_and_recycled() {
         out.lines().nth(1),
         Some("total=1000 finished=1000 depth=300 main_goid=1")
     );
+}
+
+/// `fatal error: stack overflow in goroutine N (stack [lo, hi))`: the goroutine and the size
+/// of its stack.
+fn overflow_report(err: &str) -> (u64, u64) {
+    let rest = err
+        .strip_prefix("fatal error: stack overflow in goroutine ")
+        .and_then(|r| r.strip_suffix("))\n"))
+        .unwrap_or_else(|| panic!("not a stack overflow report: {err:?}"));
+    let (id, range) = rest.split_once(" (stack [").unwrap();
+    let (lo, hi) = range.split_once(", ").unwrap();
+    let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).unwrap();
+    (id.parse().unwrap(), hex(hi) - hex(lo))
+}
+
+#[test]
+fn running_off_a_stack_is_reported_as_a_stack_overflow() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "overflow.c", &[]);
+    for procs in ["1", "2"] {
+        let (code, out, err) = output(run(&exe).arg("goroutine").env("GOMAXPROCS", procs));
+        assert_eq!((code, out.as_str()), (2, ""), "{err}");
+        assert_eq!(overflow_report(&err), (2, 256 << 10), "{err}");
+    }
+    // main's goroutine, on the OS stack under RLIMIT_STACK (8 MiB here, less what the kernel
+    // and g0 use above it).
+    let (code, _, err) = output(
+        Command::new("prlimit")
+            .args(["--stack=8388608", "--"])
+            .arg(&exe)
+            .arg("main"),
+    );
+    assert_eq!(code, 2, "{err}");
+    let (id, size) = overflow_report(&err);
+    assert!(id == 1 && size > (7 << 20) && size <= 8 << 20, "{err}");
 }
 
 #[test]

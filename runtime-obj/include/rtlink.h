@@ -93,7 +93,9 @@ void rt_sleep(int64_t ns);
  * the pages it touches cost memory, so a million goroutines fit in about 4 GiB). Stacks have a
  * guard page below them, so an overflow is a fault, while fewer than
  * (vm.max_map_count - 8192) / 2 stacks have one (28,669 by default: each guard costs the
- * kernel two of its limited mappings); stacks beyond that have none. It is the next goroutine this P runs when the caller yields or blocks, unless an
+ * kernel two of its limited mappings); stacks beyond that have none. Running into the guard
+ * page (or, for main's goroutine, off the OS stack) stops the program with
+ * "fatal error: stack overflow in goroutine N (stack [lo, hi))", exit status 2. It is the next goroutine this P runs when the caller yields or blocks, unless an
  * idle P's thread takes it first. */
 void rt_go(void (*fn)(void *), void *arg);
 

@@ -165,6 +165,8 @@ pub fn enable_ms() {
         STEAL_OR_STOP.store(core::hint::black_box(steal_or_stop_ms as *mut ()), Relaxed);
         let write: fn(i32, &[u8]) -> bool = crate::syscall::write_all_blocking;
         crate::print::USER_WRITE.store(core::hint::black_box(write as *mut ()), Relaxed);
+        let overflow: extern "C" fn(usize, usize) = signal::report_overflow;
+        signal::OVERFLOW_CHECK.store(core::hint::black_box(overflow as *mut ()), Relaxed);
         crate::sysmon::start();
     }
 }

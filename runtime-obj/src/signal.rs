@@ -5,9 +5,16 @@
 //! - Handlers run on the alternate stack (SA_ONSTACK), so a fault on an exhausted goroutine
 //!   stack can still be reported.
 //! - A fatal signal prints one line, `fatal error: unexpected signal SIGSEGV: addr=0x0
-//!   pc=0x401234 (main+0x14)`, and exits 2, as Go does; nothing returns into faulting code.
+//!   pc=0x401234 (main+0x14)`, and exits 2, as Go does; nothing returns into faulting code. A
+//!   SIGSEGV with the stack pointer and the address just below the running goroutine's stack
+//!   (its guard page, or the OS stack's limit for main's) is reported as
+//!   `fatal error: stack overflow in goroutine N (stack [lo, hi))` instead, once the program
+//!   has started a goroutine (before that, hello's budget has no room for it).
 //! - Every handler is installed with `runtime_sigreturn` as its restorer and all signals
 //!   blocked while it runs.
+use core::sync::atomic::AtomicPtr;
+use core::sync::atomic::Ordering::Relaxed;
+
 use crate::print::Buf;
 use crate::runtime2::M;
 use crate::sys_linux::{self, SYS_RT_SIGACTION, SYS_RT_SIGPROCMASK, SYS_SIGALTSTACK};
@@ -94,11 +101,48 @@ pub fn initsig() -> usize {
     FATAL.len()
 }
 
+/// `report_overflow` once the program has started a goroutine (`enable_ms` sets it): a
+/// pointer, so that programs with one goroutine, whose main stack is the OS stack without a guard
+/// page of ours, do not link it.
+pub static OVERFLOW_CHECK: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
+
+/// If a SIGSEGV at `addr`, with the stack pointer at `sp`, is the running goroutine going off
+/// the bottom of its stack (both below its lowest byte, within the reach of one large frame:
+/// past a guard page a fault may land in whatever lies below), reports it and exits 2.
+pub extern "C" fn report_overflow(addr: usize, sp: usize) {
+    const REACH: usize = 64 << 10;
+    let gp = crate::tls::getg();
+    if gp.is_null() {
+        return;
+    }
+    // SAFETY: %fs is this thread's TCB and its g slot the running G or g0, whose stack bounds
+    // are set before it runs.
+    let (id, st) = unsafe { ((*gp).goid, (*gp).stack) };
+    if sp < st.lo + 256 && addr < st.lo && addr >= st.lo.saturating_sub(REACH) {
+        Buf::new()
+            .kv("fatal error: stack overflow in goroutine ", id)
+            .str(" (stack ")
+            .range(st.lo, st.hi)
+            .str(")\n")
+            .flush(2);
+        sys_linux::exit_group(2)
+    }
+}
+
 /// The handler for fatal signals: report and exit 2.
 extern "C" fn sighandler(sig: i32, info: *const u8, ctx: *const u8) {
-    // SAFETY: the kernel passes a siginfo (si_addr at 16) and a ucontext (RIP in gregs[16],
-    // gregs at offset 40) for SA_SIGINFO handlers.
-    let (addr, pc) = unsafe { (*(info.add(16) as *const u64), *(ctx.add(40 + 16 * 8) as *const u64)) };
+    // SAFETY: the kernel passes a siginfo (si_addr at 16) and a ucontext (gregs at offset 40:
+    // RSP is gregs[15], RIP gregs[16]) for SA_SIGINFO handlers.
+    let (addr, sp, pc) = unsafe {
+        let gregs = ctx.add(40) as *const u64;
+        (*(info.add(16) as *const u64), *gregs.add(15), *gregs.add(16))
+    };
+    let check = OVERFLOW_CHECK.load(Relaxed);
+    if sig as usize == SIGSEGV && !check.is_null() {
+        // SAFETY: OVERFLOW_CHECK holds report_overflow (enable_ms).
+        let f: extern "C" fn(usize, usize) = unsafe { core::mem::transmute(check) };
+        f(addr as usize, sp as usize);
+    }
     let name = FATAL
         .iter()
         .find(|(s, _)| *s == sig as usize)
