@@ -145,6 +145,16 @@ fn running_off_a_stack_is_reported_as_a_stack_overflow() {
         assert_eq!((code, out.as_str()), (2, ""), "{err}");
         assert_eq!(overflow_report(&err), (2, 256 << 10), "{err}");
     }
+    // GODEBUG=stacksize= sets rt_go's stacks; rt_go_stack sets one (rounded up to pages).
+    let (code, _, err) = output(run(&exe).arg("goroutine").env("GODEBUG", "stacksize=64k"));
+    assert_eq!((code, overflow_report(&err)), (2, (2, 64 << 10)), "{err}");
+    let (code, _, err) = output(run(&exe).arg("sized"));
+    assert_eq!((code, overflow_report(&err)), (2, (2, 25 << 12)), "{err}");
+    // 1 MiB stacks hold what 256 KiB ones cannot, and Gs and stacks are reused across sizes.
+    for procs in ["1", "2"] {
+        let (code, out, err) = output(run(&exe).arg("sizes").env("GOMAXPROCS", procs));
+        assert_eq!((code, out.as_str()), (0, "reached=1000\n"), "{err}");
+    }
     // main's goroutine, on the OS stack under RLIMIT_STACK (8 MiB here, less what the kernel
     // and g0 use above it).
     let (code, _, err) = output(

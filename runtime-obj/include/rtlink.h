@@ -99,6 +99,11 @@ void rt_sleep(int64_t ns);
  * idle P's thread takes it first. */
 void rt_go(void (*fn)(void *), void *arg);
 
+/* rt_go on a stack of size bytes, rounded up to whole pages and kept within 16 KiB and 1 GiB,
+ * with a guard page of its own. GODEBUG=stacksize=N (bytes, or N followed by k or m for KiB or
+ * MiB) changes rt_go's own size, from the program's first goroutine on. */
+void rt_go_stack(void (*fn)(void *), void *arg, size_t size);
+
 /* Yields: the calling goroutine goes behind every other runnable goroutine. */
 void rt_gosched(void);
 

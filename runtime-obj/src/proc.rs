@@ -306,7 +306,12 @@ pub extern "C" fn runtime_newproc(f: usize, arg: usize) {
     let t = trace::start();
     // SAFETY: STACKS was sized by stackinit.
     let size = unsafe { (*STACKS.get()).main_size };
-    let gp = newproc1(f, arg, size, stackalloc);
+    let gp = malloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
+    // SAFETY: a fresh G, referenced by nothing else, given its stack.
+    unsafe {
+        (*gp).stack = stackalloc(size);
+        newproc1(f, arg, gp);
+    }
     trace::done("newproc", t, |b| {
         // SAFETY: gp was just created and is not running.
         let g = unsafe { &*gp };
@@ -318,30 +323,21 @@ pub extern "C" fn runtime_newproc(f: usize, arg: usize) {
     });
 }
 
-/// Creates a runnable G that will call `f(arg)` on a stack of `size` bytes (a dead G's, or
-/// one from `alloc`) and queues it in the current P's runnext, as Go's newproc does; once main
-/// has started, an idle P gets an M. `alloc` is a parameter so that the bootstrap, which
-/// every program links, does not link rt_go's stack allocator.
+/// Makes `gp` (with its stack) a runnable G that will call `f(arg)` and queues it in the
+/// current P's runnext, as Go's newproc does; once main has started, an idle P gets an M.
+///
+/// # Safety
+/// `gp` is a new or dead G, referenced by nothing else, with a stack.
 #[inline(always)]
-fn newproc1(f: usize, arg: usize, size: usize, alloc: fn(usize) -> Stack) -> *mut G {
-    // SAFETY: the free list and goidgen are under sched.lock; a G taken off the free list, or
-    // new, is referenced by nothing else; the current M holds its P, whose queue it may write.
+unsafe fn newproc1(f: usize, arg: usize, gp: *mut G) {
+    // SAFETY: the caller's guarantee; goidgen is under sched.lock; the current M holds its P,
+    // whose queue it may write.
     unsafe {
         let s = sched();
         (*s).lock.lock();
-        let mut gp = (*s).gfree;
-        if !gp.is_null() && (*gp).stack.size() == size {
-            (*s).gfree = (*gp).schedlink;
-        } else {
-            gp = null_mut();
-        }
         (*s).goidgen += 1;
         let goid = (*s).goidgen;
         (*s).lock.unlock();
-        if gp.is_null() {
-            gp = malloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
-            (*gp).stack = alloc(size);
-        }
         let g = &mut *gp;
         g.stackguard0 = g.stack.lo + stack::STACK_GUARD;
         g.stackguard1 = g.stackguard0;
@@ -364,6 +360,30 @@ fn newproc1(f: usize, arg: usize, size: usize, alloc: fn(usize) -> Stack) -> *mu
         (*pp).runq.put(gp, true, &(*s).runq);
         if (*s).main_started.load(Relaxed) {
             wakep();
+        }
+    }
+}
+
+/// Go's gfget: a dead G from the free list (or a new one) with a stack of `size` bytes: its
+/// own if it has that size, else a fresh one (its old one goes back).
+fn gfget(size: usize) -> *mut G {
+    // SAFETY: the free list is under sched.lock; a G taken off it is dead and ours.
+    unsafe {
+        let s = sched();
+        (*s).lock.lock();
+        let mut gp = (*s).gfree;
+        if !gp.is_null() {
+            (*s).gfree = (*gp).schedlink;
+        }
+        (*s).lock.unlock();
+        if gp.is_null() {
+            gp = malloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
+        }
+        if (*gp).stack.size() != size {
+            if (*gp).stack.lo != 0 {
+                stackfree((*gp).stack);
+            }
+            (*gp).stack = stackalloc_goroutine(size);
         }
         gp
     }
@@ -544,7 +564,7 @@ extern "C" fn goexit0(gp: *mut G) -> ! {
     runtime_schedule()
 }
 
-/// Go's gfput: a dead goroutine goes on the free list, with its stack if that has the default
+/// Go's gfput: a dead goroutine goes on the free list, with its stack if that has rt_go's
 /// size.
 ///
 /// # Safety
@@ -553,7 +573,7 @@ extern "C" fn goexit0(gp: *mut G) -> ! {
 pub unsafe fn gfput(gp: *mut G) {
     // SAFETY: the caller's guarantee; the free list is under sched.lock.
     unsafe {
-        if (*gp).stack.size() != DEFAULT_STACK {
+        if (*gp).stack.size() != stack::goroutine_size() {
             stackfree((*gp).stack);
             (*gp).stack = Stack::default();
         }
@@ -651,7 +671,19 @@ pub extern "C" fn rt_exit(code: i32) -> ! {
 #[no_mangle]
 pub extern "C" fn rt_go(f: extern "C" fn(*mut u8), arg: *mut u8) {
     enable_ms();
-    newproc1(f as usize, arg as usize, DEFAULT_STACK, stackalloc_goroutine);
+    let gp = gfget(stack::goroutine_size());
+    // SAFETY: gfget's G is dead or new, ours alone, with a stack.
+    unsafe { newproc1(f as usize, arg as usize, gp) };
+}
+
+/// C API: rt_go with a stack of `size` bytes (rounded up to whole pages, within 16 KiB and
+/// 1 GiB) instead of rt_go's size.
+#[no_mangle]
+pub extern "C" fn rt_go_stack(f: extern "C" fn(*mut u8), arg: *mut u8, size: usize) {
+    enable_ms();
+    let gp = gfget(stack::round_size(size));
+    // SAFETY: as in rt_go.
+    unsafe { newproc1(f as usize, arg as usize, gp) };
 }
 
 /// C API: yields the processor; the goroutine is requeued behind the others.

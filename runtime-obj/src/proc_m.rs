@@ -167,7 +167,9 @@ pub fn enable_ms() {
         crate::print::USER_WRITE.store(core::hint::black_box(write as *mut ()), Relaxed);
         let overflow: extern "C" fn(usize, usize) = signal::report_overflow;
         signal::OVERFLOW_CHECK.store(core::hint::black_box(overflow as *mut ()), Relaxed);
-        crate::sysmon::start();
+        let v = crate::sysmon::settings();
+        crate::stack::set_goroutine_size(v.stacksize as usize);
+        crate::sysmon::start(&v);
     }
 }
 

@@ -140,15 +140,19 @@ pub fn parse_godebug(s: &[u8], d: &mut DebugVars, unknown_cpu: &mut impl FnMut(&
     }
 }
 
-/// What sysmon reads from GODEBUG (the last setting of each key wins).
+/// What the runtime reads from GODEBUG when the first goroutine starts, not in the bootstrap:
+/// sysmon's keys and the goroutine stack size (the last setting of each key wins).
 #[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
-pub struct SysmonVars {
+pub struct LateVars {
     /// `schedtrace=N`: a SCHED line every N ms (0: off).
     pub schedtrace: u64,
     /// `scheddetail=1`: per-P and per-M lines after each SCHED line.
     pub scheddetail: bool,
     /// `asyncpreemptoff=1`: no asynchronous preemption.
     pub asyncpreemptoff: bool,
+    /// `stacksize=N` (bytes, or with a k or m suffix: KiB, MiB): rt_go's stack size (0: the
+    /// default).
+    pub stacksize: u64,
 }
 
 /// Short literals end up in a string section every program keeps; this one lives in its own,
@@ -156,19 +160,20 @@ pub struct SysmonVars {
 #[cfg_attr(not(test), link_section = ".rodata.sysmon_keys")]
 static ASYNCPREEMPTOFF: [u8; 16] = *b"asyncpreemptoff=";
 
-/// sysmon's settings out of a GODEBUG value; read by sysmon, not by the bootstrap (which every
-/// program links).
-pub fn parse_sysmon_vars(godebug: &[u8]) -> SysmonVars {
-    let mut v = SysmonVars::default();
+/// The late settings out of a GODEBUG value; read when the first goroutine starts, not by the
+/// bootstrap (which every program links).
+pub fn parse_late_vars(godebug: &[u8]) -> LateVars {
+    let mut v = LateVars::default();
     for item in godebug.split(|&c| c == b',') {
         if let Some(n) = item.strip_prefix(b"schedtrace=") {
-            v.schedtrace = n
-                .iter()
-                .try_fold(0u64, |n, &d| {
-                    d.is_ascii_digit()
-                        .then(|| n.saturating_mul(10).saturating_add(u64::from(d - b'0')))
-                })
-                .unwrap_or(0);
+            v.schedtrace = decimal(n).unwrap_or(0);
+        } else if let Some(n) = item.strip_prefix(b"stacksize=") {
+            let (digits, unit) = match n.last() {
+                Some(b'k' | b'K') => (&n[..n.len() - 1], 10),
+                Some(b'm' | b'M') => (&n[..n.len() - 1], 20),
+                _ => (n, 0),
+            };
+            v.stacksize = decimal(digits).map_or(0, |d| d.checked_shl(unit).filter(|b| b >> unit == d).unwrap_or(0));
         } else if let Some(x) = item.strip_prefix(b"scheddetail=") {
             v.scheddetail = x == b"1";
         } else if let Some(x) = item.strip_prefix(&ASYNCPREEMPTOFF) {
@@ -176,6 +181,17 @@ pub fn parse_sysmon_vars(godebug: &[u8]) -> SysmonVars {
         }
     }
     v
+}
+
+/// A decimal number (saturating), or None if `s` is empty or has a non-digit.
+fn decimal(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.iter().try_fold(0u64, |n, &d| {
+        d.is_ascii_digit()
+            .then(|| n.saturating_mul(10).saturating_add(u64::from(d - b'0')))
+    })
 }
 
 /// Parses a GOMAXPROCS value: a positive decimal integer, else None (Go's atoi32 + n > 0).
@@ -312,9 +328,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sysmon_settings() {
+    fn late_settings() {
         let v = |s: &[u8]| {
-            let v = parse_sysmon_vars(s);
+            let v = parse_late_vars(s);
             (v.schedtrace, v.scheddetail, v.asyncpreemptoff)
         };
         assert_eq!(v(b"schedtrace=1000"), (1000, false, false));
@@ -325,6 +341,20 @@ mod tests {
             (0, false, false)
         );
         assert_eq!(v(b""), (0, false, false));
+        let size = |s: &[u8]| parse_late_vars(s).stacksize;
+        assert_eq!(size(b"stacksize=65536"), 65536);
+        assert_eq!(size(b"stacksize=64k"), 64 << 10);
+        assert_eq!(size(b"schedtrace=1,stacksize=2M"), 2 << 20);
+        assert_eq!(size(b"stacksize=1m,stacksize=8K"), 8 << 10);
+        for bad in [
+            &b"stacksize="[..],
+            b"stacksize=k",
+            b"stacksize=12q",
+            b"stacksize=-1",
+            b"stacksize=99999999999999999999m",
+        ] {
+            assert_eq!(size(bad), 0, "{}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

@@ -36,7 +36,11 @@ use crate::sys_linux::{self, MAP_NORESERVE, MAP_STACK, PROT_NONE, PROT_READ, PRO
 
 pub const G0_STACK: usize = 64 << 10;
 pub const STACK_GUARD: usize = 928;
+/// rt_go's stack size unless GODEBUG=stacksize= sets another (`set_goroutine_size`).
 pub const DEFAULT_STACK: usize = 256 << 10;
+/// The sizes rt_go_stack and GODEBUG=stacksize= may ask for (rounded up to pages).
+pub const MIN_STACK: usize = 16 << 10;
+pub const MAX_STACK: usize = 1 << 30;
 const MAX_MAIN_STACK: usize = 1 << 30;
 const GUARD: usize = 4096;
 const RLIMIT_STACK: usize = 3;
@@ -45,7 +49,9 @@ pub struct StackState {
     pub main_size: usize,
     /// The main goroutine's stack on the OS stack, until stackalloc hands it out (lo = 0: none).
     main: Stack,
-    /// Free default-size stacks, linked through their top word.
+    /// The size of rt_go's stacks (DEFAULT_STACK, or GODEBUG=stacksize=).
+    pub goroutine_size: usize,
+    /// Free stacks of goroutine_size, linked through their top word.
     pool: usize,
     pub pooled: usize,
     /// Goroutine stacks made with a guard page, and how many may be (0: not computed yet).
@@ -59,6 +65,7 @@ pub struct StackState {
 pub static STACKS: Global<StackState> = Global::new(StackState {
     main_size: 0,
     main: Stack { lo: 0, hi: 0 },
+    goroutine_size: DEFAULT_STACK,
     pool: 0,
     pooled: 0,
     guarded: 0,
@@ -119,14 +126,43 @@ pub fn stackalloc(size: usize) -> Stack {
     stackalloc_guarded(size)
 }
 
-/// Adjacent unguarded stacks mapped at once, past the guard budget (16 MiB of address space).
+/// Adjacent unguarded stacks mapped at once, past the guard budget (16 MiB of address space at
+/// the default size).
 const SPAN_STACKS: usize = 64;
 /// Mappings left to the program when budgeting guard pages.
 const MAP_RESERVE: usize = 8192;
 
-/// A default-size goroutine stack (`size` is DEFAULT_STACK): from the pool, else a new one,
-/// guarded while the guard budget lasts, else carved from a span (see the module comment).
+/// A stack size as rt_go_stack and GODEBUG=stacksize= take it: rounded up to a whole number of
+/// pages, within [MIN_STACK, MAX_STACK].
+pub fn round_size(size: usize) -> usize {
+    size.clamp(MIN_STACK, MAX_STACK).next_multiple_of(GUARD)
+}
+
+/// Sets rt_go's stack size (GODEBUG=stacksize=; 0 keeps the default). Called once, by
+/// `enable_ms`, before the first goroutine other than main is made, so the pool holds stacks of
+/// one size only.
+pub fn set_goroutine_size(size: usize) {
+    if size != 0 {
+        POOL_LOCK.lock();
+        // SAFETY: before any other goroutine exists; POOL_LOCK orders it for later readers.
+        unsafe { (*STACKS.get()).goroutine_size = round_size(size) };
+        POOL_LOCK.unlock();
+    }
+}
+
+/// rt_go's stack size.
+pub fn goroutine_size() -> usize {
+    // SAFETY: written once, before any goroutine but main exists (set_goroutine_size).
+    unsafe { (*STACKS.get()).goroutine_size }
+}
+
+/// A stack for a goroutine: of rt_go's size from the pool, else a new one, guarded while the
+/// guard budget lasts, else carved from a span (see the module comment); of any other size
+/// (rt_go_stack), a mapping of its own with a guard page.
 pub fn stackalloc_goroutine(size: usize) -> Stack {
+    if size != goroutine_size() {
+        return stackalloc_guarded(size);
+    }
     POOL_LOCK.lock();
     // SAFETY: POOL_LOCK is held, so this is the only reference to STACKS; the pool holds only
     // stacks stackfree gave back, each linking the next through its top word, which nothing
@@ -197,7 +233,7 @@ pub fn stackfree(s: Stack) {
     // POOL_LOCK, the only reference to STACKS), and non-pool stacks are unmapped together with
     // their guard page.
     unsafe {
-        if s.size() == DEFAULT_STACK {
+        if s.size() == goroutine_size() {
             POOL_LOCK.lock();
             let st = &mut *STACKS.get();
             *((s.hi - 8) as *mut usize) = st.pool;

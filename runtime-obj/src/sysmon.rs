@@ -27,28 +27,28 @@ use crate::os_linux::OS;
 use crate::preempt;
 use crate::print::Buf;
 use crate::proc_m::{newm_sys, sched, setmaxprocs, MAX_PROCS, PROCS_SET_BY_USER};
-use crate::runtime1::{cstr_bytes, parse_procs, parse_sysmon_vars, SysmonVars, ENV};
+use crate::runtime1::{cstr_bytes, parse_late_vars, parse_procs, LateVars, ENV};
 use crate::sys_linux;
 use crate::vdso::nanotime;
 use core::sync::atomic::AtomicBool;
 use core::sync::atomic::Ordering::Relaxed;
 
-/// sysmon's GODEBUG settings (none under AT_SECURE, as in the bootstrap).
-fn settings() -> SysmonVars {
+/// The GODEBUG settings read when the first goroutine starts (none under AT_SECURE, as in the
+/// bootstrap).
+pub fn settings() -> LateVars {
     // SAFETY: OS.auxv and ENV were filled during the bootstrap and are read-only since; a
     // non-null ENV.godebug is the NUL-terminated value in the process's environment.
     unsafe {
         let godebug = (*ENV.get()).godebug;
         if (*OS.get()).auxv.secure != 0 || godebug.is_null() {
-            return SysmonVars::default();
+            return LateVars::default();
         }
-        parse_sysmon_vars(cstr_bytes(godebug))
+        parse_late_vars(cstr_bytes(godebug))
     }
 }
 
 /// Starts sysmon. Called once, by `enable_ms`, with the program's first goroutine or timer.
-pub fn start() {
-    let v = settings();
+pub fn start(v: &LateVars) {
     PREEMPT.store(!v.asyncpreemptoff && crate::preempt::init(), Relaxed);
     newm_sys(sysmon);
 }
