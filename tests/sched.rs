@@ -140,6 +140,12 @@ fn a_goroutine_blocked_in_a_system_call_does_not_stop_the_others() {
             "GOMAXPROCS={procs}: {err}"
         );
     }
+    // A P handed off by sysmon while its goroutine comes back from the kernel (once hung 2
+    // runs in 6).
+    for procs in ["1", "1", "1", "2"] {
+        let (code, out, err) = run_limited(&exe, procs, &["naps"], 30);
+        assert_eq!((code, out.as_str()), (0, "naps done\n"), "GOMAXPROCS={procs}: {err}");
+    }
     // A program with no other goroutine reads through rt_read just the same.
     let mut child = Command::new(&exe)
         .arg("stdin")
@@ -317,6 +323,7 @@ fn misuse_is_a_fatal_error_like_go() {
             ("sendclosed", "fatal error: send on closed channel\n"),
             ("closeclosed", "fatal error: close of closed channel\n"),
             ("locked", "fatal error: all goroutines are asleep - deadlock!\n"),
+            ("lockedexits", "fatal error: all goroutines are asleep - deadlock!\n"),
             ("exitsyscall", "fatal error: rt_exitsyscall without rt_entersyscall\n"),
             ("runlock", "fatal error: sync: RUnlock of unlocked RWMutex\n"),
             ("wunlock", "fatal error: sync: Unlock of unlocked RWMutex\n"),
@@ -348,6 +355,18 @@ fn a_locked_goroutine_keeps_its_thread_and_takes_it_along_when_it_ends() {
             ),
             "GOMAXPROCS={procs}: {err}"
         );
+    }
+}
+
+#[test]
+fn a_goroutine_locked_after_ms_went_idle_stays_on_its_thread() {
+    // Ms asleep inside the scheduler from before the first lock must not run a locked
+    // goroutine (once moved in 4 runs of 9).
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "lockthread.c", &[]);
+    for _ in 0..6 {
+        let (code, out, err) = run_limited(&exe, "4", &["late"], 30);
+        assert_eq!((code, out.as_str()), (0, "late lock: moved=0\n"), "{err}");
     }
 }
 

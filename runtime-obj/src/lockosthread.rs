@@ -22,7 +22,9 @@
 //!   (the program would turn into a zombie in ps while it runs), so it sleeps for good instead,
 //!   as Go's does.
 //! - This is reached only through `proc::SCHEDULE`, which the first `rt_lockosthread` switches
-//!   to `schedule_locked`, so programs that never lock link none of it. goexit0 leaves a
+//!   to `schedule_locked`, and `proc::HANDOFF_LOCKED`, for Ms that were already inside the
+//!   plain `schedule` then (asleep in find_runnable), so programs that never lock link none of
+//!   it. goexit0 leaves a
 //!   goroutine that ends locked off the free list (it could be reused, and its lock seen, by
 //!   another M at once); `schedule_locked` on its M finds it dead and frees it, then the M.
 use core::hint::black_box;
@@ -30,7 +32,7 @@ use core::ptr::null_mut;
 use core::sync::atomic::Ordering::{Acquire, Relaxed};
 
 use crate::print::throw;
-use crate::proc::{execute, find_runnable, gfput, SCHEDULE};
+use crate::proc::{execute, find_runnable, gfput, HANDOFF_LOCKED, SCHEDULE};
 use crate::proc_m::{acquirep, checkdead, enable_ms, getm, handoffp, resetspinning, sched, stopm};
 use crate::runtime2::{runtime_m0, G_DEAD, M};
 use crate::sys_linux;
@@ -42,6 +44,8 @@ const SYS_EXIT: usize = 60;
 #[no_mangle]
 pub extern "C" fn rt_lockosthread() {
     enable_ms();
+    let handoff: extern "C" fn(*mut M, *mut M) -> ! = handoff_locked;
+    HANDOFF_LOCKED.store(black_box(handoff as *mut ()), Relaxed);
     let locked: extern "C" fn() -> ! = schedule_locked;
     SCHEDULE.store(black_box(locked as *mut ()), Relaxed);
     let mp = getm();
@@ -108,6 +112,19 @@ extern "C" fn schedule_locked() -> ! {
             startlockedm(mp, lm);
         }
     }
+}
+
+/// For an M still in the plain `schedule` (entered before the first lock): it found a goroutine
+/// locked to `lm`, hands `lm` its P, and schedules on in the lock-aware form.
+extern "C" fn handoff_locked(mp: *mut M, lm: *mut M) -> ! {
+    // SAFETY: mp is the current M holding its P; the goroutine it found is lm's and runnable.
+    unsafe {
+        if (*mp).spinning {
+            resetspinning(mp);
+        }
+        startlockedm(mp, lm);
+    }
+    schedule_locked()
 }
 
 /// Go's stoplockedm: the locked goroutine stopped running; the M lets its P go (if it still
@@ -215,7 +232,6 @@ pub unsafe fn mget_freed() -> *mut M {
             let tid = &*(&raw const (*mp).procid as *const core::sync::atomic::AtomicU32);
             if tid.load(Acquire) == 0 {
                 *link = (*mp).freelink;
-                (*s).nmfreed -= 1;
                 return mp;
             }
             link = &mut (*mp).freelink;

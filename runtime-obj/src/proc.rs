@@ -12,7 +12,8 @@
 //!   The global queue has its own lock; the free G list, goid counter and idle lists are under
 //!   `Sched.lock`. Lock order: a user sync object's lock, then `Sched.lock`, then the global
 //!   queue's; nothing is held across a context switch except what `gopark` hands to `park_m`.
-//! - A dead G keeps its default-size stack on the free list for the next `rt_go`.
+//! - A dead G keeps its stack on the free list if it has rt_go's size (else it is freed), for
+//!   the next `rt_go` or `rt_go_stack` (gfget).
 //! - The first goroutine starts at `*mainPC` (runtime_main), never at `main`; new work wakes
 //!   idle Ps only once `runtime_main` runs (so the bootstrap starts no thread).
 use core::arch::asm;
@@ -430,9 +431,22 @@ pub extern "C" fn runtime_schedule() -> ! {
 
 pub static SCHEDULE: AtomicPtr<()> = AtomicPtr::new(schedule as *mut ());
 
+/// `lockosthread::handoff_locked`, set with SCHEDULE: an M that entered `schedule` before the
+/// switch (asleep in find_runnable, say) may still find a goroutine locked to another M.
+pub static HANDOFF_LOCKED: AtomicPtr<()> = AtomicPtr::new(null_mut());
+
 extern "C" fn schedule() -> ! {
     let mp = getm();
     let (gp, inherit) = find_runnable(mp);
+    // SAFETY: gp came off a run queue and is ours; a non-null lockedm means rt_lockosthread
+    // ran, and it sets HANDOFF_LOCKED before any goroutine can be locked.
+    unsafe {
+        let lm = (*gp).lockedm;
+        if !lm.is_null() && lm != mp {
+            let f: extern "C" fn(*mut M, *mut M) -> ! = core::mem::transmute(HANDOFF_LOCKED.load(Relaxed));
+            f(mp, lm);
+        }
+    }
     execute(mp, gp, inherit)
 }
 

@@ -256,7 +256,7 @@ pub fn wakep() {
     if f.is_null() {
         return;
     }
-    // SAFETY: the counters are atomics; STARTM holds `startm` (enable_startm), which takes
+    // SAFETY: the counters are atomics; STARTM holds `startm` (enable_ms), which takes
     // sched.lock for the lists.
     unsafe {
         let s = sched();
@@ -326,13 +326,14 @@ fn stop_spinning(mp: *mut M) {
 /// take it.
 ///
 /// With timers pending it sleeps only until the earliest; then, unless a waker has claimed it
-/// meanwhile, it leaves the idle list and takes an idle P to fire them (or sleeps again if
-/// every P is busy: their Ms fire timers as they schedule).
+/// meanwhile, it leaves the idle list and takes an idle P to fire them (or, if every P is busy,
+/// sleeps until woken: their Ms fire timers as they schedule).
 pub fn stopm(mp: *mut M) {
     // SAFETY: the idle list changes under sched.lock; the note is this M's own; an M a waker
     // took off the idle list (mget) always gets its wakeup, with nextp set.
     unsafe {
         let s = sched();
+        let mut timed = true;
         loop {
             (*s).lock.lock();
             (*mp).schedlink = (*s).midle;
@@ -340,7 +341,7 @@ pub fn stopm(mp: *mut M) {
             (*s).nmidle += 1;
             checkdead();
             (*s).lock.unlock();
-            let deadline = crate::time::next_when();
+            let deadline = if timed { crate::time::next_when() } else { 0 };
             if deadline == 0 || (*mp).park.sleep_for(deadline - crate::vdso::nanotime()) {
                 break;
             }
@@ -356,6 +357,9 @@ pub fn stopm(mp: *mut M) {
                 acquirep(mp, pp);
                 return;
             }
+            // Every P is busy: their Ms fire the timers as they schedule. Sleep until woken
+            // (a deadline already past would make this loop spin).
+            timed = false;
         }
         (*mp).park.sleep();
         (*mp).park.clear();
@@ -423,30 +427,44 @@ pub unsafe fn handoffp(pp: *mut P) {
     // SAFETY: the caller's guarantee; a P let go of is held by nobody until startm hands it
     // over or pidleget takes it.
     unsafe {
+        let s = sched();
+        // Under sched.lock, like exitsyscall_stop's queueing: either this sees the goroutine
+        // it queued, or it saw this P on the idle list.
+        (*s).lock.lock();
         let f = STARTM.load(Relaxed);
-        let work = !(*pp).runq.is_empty() || !(*sched()).runq.is_empty() || (*pp).timer0.load(Acquire) != 0;
+        let work = !(*pp).runq.is_empty() || !(*s).runq.is_empty() || (*pp).timer0.load(Acquire) != 0;
         if !f.is_null() && work {
+            (*s).lock.unlock();
             let startm: unsafe fn(*mut P, bool) = core::mem::transmute(f);
             startm(pp, false);
             return;
         }
-        let s = sched();
-        (*s).lock.lock();
         pidleput(pp);
         (*s).lock.unlock();
     }
 }
 
-/// exitsyscall found no idle P: on g0, the goroutine goes on the global queue and the M
-/// sleeps until it is given a P (Go: exitsyscall0).
+/// exitsyscall found no idle P: on g0, under sched.lock, the M takes one that went idle since,
+/// or queues the goroutine globally and sleeps until it is given a P (Go: exitsyscall0). The
+/// lock pairs with handoffp's check, so a P handed off meanwhile cannot go idle unseen.
 pub extern "C" fn exitsyscall_stop(gp: *mut G) -> ! {
     let mp = getm();
-    // SAFETY: on g0 after mcall saved gp; gp is ours until queued.
+    // SAFETY: on g0 after mcall saved gp; gp is ours until queued; the idle list and the
+    // queueing are under sched.lock (then the global queue's own, in lock order).
     unsafe {
         (*gp).status.store(G_RUNNABLE, Release);
         (*mp).curg = null_mut();
-        (*sched()).runq.put(gp);
-        wakep();
+        let s = sched();
+        (*s).lock.lock();
+        let pp = pidleget();
+        if pp.is_null() {
+            (*s).runq.put(gp);
+        }
+        (*s).lock.unlock();
+        if !pp.is_null() {
+            acquirep(mp, pp);
+            crate::proc::execute(mp, gp, false);
+        }
         // A locked M waits for its own goroutine instead (lockosthread.rs, from schedule).
         if (*mp).lockedg.is_null() {
             stopm(mp);

@@ -7,7 +7,7 @@
 //!   the asm publishes and throws on any difference.
 //! - `G.stack` is at offset 0 and `stackguard0/1` at 16 and 24, as in Go.
 //! - A G is in at most one queue at a time (`schedlink`: a run queue, the free list, or the
-//!   waiters of one `rt_waitgroup`/`rt_mutex`), and owned by it while there.
+//!   waiters of one `rt_waitgroup`/`rt_mutex`/`rt_rwmutex`), and owned by it while there.
 //! - `Sched`'s plain fields are guarded by `Sched.lock`; its atomics may be read without it
 //!   (wakep's fast checks) but change only under it, except `nmspinning` (see proc.rs).
 use core::ptr::null_mut;
@@ -206,7 +206,9 @@ pub struct Sched {
     pub nmsys: i64,
     /// Ms asleep until their locked goroutine is runnable (lockosthread.rs).
     pub nmidlelocked: i64,
-    /// Ms whose thread exited (a locked goroutine ended): on `freem` for reuse.
+    /// Ms whose thread has exited (a locked goroutine ended), ever: `mnext - nmfreed` threads
+    /// exist (a reused M gets a new id, so it counts in `mnext` again). Exited Ms wait on
+    /// `freem` for reuse.
     pub nmfreed: i64,
     pub freem: *mut M,
     pub pidle: *mut P,

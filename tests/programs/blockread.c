@@ -3,7 +3,11 @@
  * rt_read on an empty pipe, rt_write of more than a pipe holds, and a raw system call of the
  * program's own wrapped in rt_entersyscall/rt_exitsyscall. In each, three CPU-bound workers
  * finish while the blocker waits, then main unblocks it, and it finishes last. With "stdin" it
- * only copies stdin to stdout with rt_read (a program that starts no goroutine). */
+ * only copies stdin to stdout with rt_read (a program that starts no goroutine). With "naps" a
+ * goroutine makes 10,000 blocking 40 us nanosleeps through rt_syscall while main waits: sysmon
+ * keeps taking the idle P from the sleeper as the sleeper keeps coming back for it, the race in
+ * which a P handed off and a goroutine queued at the same moment must not leave the goroutine
+ * behind with the P idle. */
 #include <rtlink.h>
 
 #define SYS_read 0
@@ -73,8 +77,24 @@ static void round_of(int how)
     rt_waitgroup_wait(&blocker_done);
 }
 
+static void napper(void *arg)
+{
+    (void)arg;
+    long ts[2] = {0, 40000};
+    for (int i = 0; i < 10000; i++)
+        rt_syscall(35 /* nanosleep */, (long)ts, 0, 0, 0, 0, 0);
+    rt_waitgroup_done(&workers);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && argv[1][0] == 'n') {
+        rt_waitgroup_add(&workers, 1);
+        rt_go(napper, 0);
+        rt_waitgroup_wait(&workers);
+        rt_printf("naps done\n");
+        return 0;
+    }
     if (argc > 1) {
         char buf[256];
         long n;

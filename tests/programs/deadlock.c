@@ -4,7 +4,8 @@
  * from a channel nobody sends on; "sendclosed" and "closeclosed" misuse a closed channel;
  * "select" blocks in a select with no usable case; "locked" deadlocks with main's goroutine
  * and another locked to their threads; "exitsyscall" calls rt_exitsyscall without
- * rt_entersyscall; "runlock" and "wunlock" unlock an rt_rwmutex that is not locked. */
+ * rt_entersyscall; "runlock" and "wunlock" unlock an rt_rwmutex that is not locked;
+ * "lockedexits" deadlocks after two goroutines have ended locked (taking their threads). */
 #include <rtlink.h>
 
 static rt_waitgroup wg, never;
@@ -22,6 +23,13 @@ static int is(const char *a, const char *b)
     while (*a && *a == *b)
         a++, b++;
     return *a == *b;
+}
+
+static void locked_exit(void *arg)
+{
+    (void)arg;
+    rt_lockosthread();
+    rt_waitgroup_done(&wg);
 }
 
 static void locked_blocked(void *arg)
@@ -59,6 +67,15 @@ int main(int argc, char **argv)
     } else if (is(what, "locked")) {
         rt_lockosthread();
         rt_go(locked_blocked, 0);
+        rt_waitgroup_wait(&never);
+    } else if (is(what, "lockedexits")) {
+        rt_setmaxprocs(4); /* more Ms, so exited ones get reused */
+        for (int i = 0; i < 2; i++) {
+            rt_waitgroup_add(&wg, 1);
+            rt_go(locked_exit, 0);
+            rt_waitgroup_wait(&wg);
+            rt_sleep(5000000);
+        }
         rt_waitgroup_wait(&never);
     } else if (is(what, "runlock")) {
         rt_rwmutex_runlock(&rw);

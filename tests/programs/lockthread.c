@@ -3,7 +3,10 @@
  * not change) across yields, sleeps and channel waits while other goroutines are busy, and no
  * other goroutine runs on that thread meanwhile; the lock nests; a goroutine that ends locked
  * takes its thread with it, and new goroutines run on fine afterwards (on a reused M). With
- * "deadlock" main locks itself and blocks forever: the runtime must still see the deadlock. */
+ * "deadlock" main locks itself and blocks forever: the runtime must still see the deadlock.
+ * With "late" several Ms are started and go idle before any goroutine locks itself (they sleep
+ * inside the scheduler from before the first lock); then a locked goroutine yields 300 times
+ * and must stay on its thread. */
 #include <rtlink.h>
 
 #define SYS_getpid 39
@@ -99,10 +102,44 @@ static void nop(void *arg)
     rt_waitgroup_done(&wg);
 }
 
+static void spin_a_while(void *arg)
+{
+    (void)arg;
+    volatile unsigned long x = 0;
+    for (long i = 0; i < 20000000; i++)
+        x += i;
+    rt_waitgroup_done(&wg);
+}
+
+static void yield_locked(void *arg)
+{
+    (void)arg;
+    rt_lockosthread();
+    long tid = gettid();
+    for (int i = 0; i < ROUNDS; i++) {
+        rt_gosched();
+        if (gettid() != tid)
+            moved++;
+    }
+    rt_waitgroup_done(&wg);
+}
+
 int main(int argc, char **argv)
 {
     long pid = raw(SYS_getpid, 0, 0, 0);
     ping = rt_chan_make(0, 0);
+    if (argc > 1 && argv[1][0] == 'l') {
+        rt_waitgroup_add(&wg, 8);
+        for (int i = 0; i < 8; i++)
+            rt_go(spin_a_while, 0);
+        rt_waitgroup_wait(&wg);
+        rt_sleep(20000000); /* the Ms that ran them are idle now */
+        rt_waitgroup_add(&wg, 1);
+        rt_go(yield_locked, 0);
+        rt_waitgroup_wait(&wg);
+        rt_printf("late lock: moved=%ld\n", moved);
+        return 0;
+    }
     if (argc > 1) {
         rt_lockosthread();
         rt_chan_recv(ping, 0);
