@@ -266,6 +266,15 @@ fn setmaxprocs_grows_and_shrinks_the_ps_while_running() {
     // Back on one P, without preemption, the spinning pair can never meet.
     let (code, _, _) = run_godebug(&exe, "1", "asyncpreemptoff=1", &["shrunk"], 1);
     assert_eq!(code, 124);
+    // A P being retired is still preempted and stolen from (it lies beyond gomaxprocs).
+    for _ in 0..3 {
+        let (code, out, err) = run_limited(&exe, "1", &["strand"], 20);
+        assert_eq!(
+            (code, out.as_str()),
+            (0, "queued goroutine ran after under 1 s\n"),
+            "{err}"
+        );
+    }
 }
 
 /// Starts `exe` pinned to CPU 0, waits for its "ready" line, widens its affinity to CPUs 0-1

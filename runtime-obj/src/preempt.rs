@@ -17,7 +17,7 @@ use core::sync::atomic::AtomicUsize;
 use core::sync::atomic::Ordering::Relaxed;
 
 use crate::os_linux::OS;
-use crate::proc_m::allp;
+use crate::proc_m::allp_made;
 use crate::runtime2::P_RUNNING;
 use crate::sys_linux;
 use crate::tls::getg;
@@ -69,11 +69,11 @@ pub fn init() -> bool {
 /// Go's retake, for preemption: signals the M of every P whose goroutine has run for
 /// FORCE_PREEMPT_NS without a schedule.
 pub fn check(now: i64) {
-    // SAFETY: allp has gomaxprocs live Ps; sysmontick is sysmon's alone; p.m and the M's
+    // SAFETY: allp_made has nallp live Ps (never freed); sysmontick is sysmon's alone; p.m and the M's
     // fields are read racily on purpose: a stale read only sends a signal the handler then
     // ignores (its M's flag is not set).
     unsafe {
-        let (n, all) = allp();
+        let (n, all) = allp_made();
         for i in 0..n {
             let p = &mut **all.add(i);
             let tick = core::ptr::read_volatile(&p.schedtick);

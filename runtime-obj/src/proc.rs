@@ -285,7 +285,7 @@ fn procresize(n: u32) {
         }
         s.allp.store(allp, Relaxed);
         s.gomaxprocs.store(n, Relaxed);
-        s.nallp = n;
+        s.nallp.store(n, Relaxed);
         let m0 = runtime_m0.get();
         let p0 = *allp;
         (*m0).p = p0;

@@ -66,6 +66,19 @@ pub fn sched() -> *mut Sched {
     SCHED.get()
 }
 
+/// Every P made so far, those being retired and retired included (count, then array; see
+/// Sched.nallp): what preemption, retake and stealing look at, so a P marked to retire, which
+/// lies beyond gomaxprocs, still has its goroutine preempted, its P retaken from a system call
+/// and its queue stolen from.
+pub fn allp_made() -> (usize, *mut *mut P) {
+    // SAFETY: SCHED is a static; the fields are atomics.
+    unsafe {
+        let s = sched();
+        let n = (*s).nallp.load(Acquire) as usize;
+        (n, (*s).allp.load(Acquire))
+    }
+}
+
 /// The Ps in service: their count and the array (see Sched.allp for the ordering).
 #[inline(always)]
 pub fn allp() -> (usize, *mut *mut P) {
@@ -231,9 +244,9 @@ fn steal_or_stop_ms(mp: *mut M) -> *mut G {
 /// # Safety
 /// `pp` must be the P the current M `mp` holds.
 unsafe fn steal_work(mp: *mut M, pp: *mut P) -> *mut G {
-    // SAFETY: the caller's guarantee; allp has gomaxprocs live Ps.
+    // SAFETY: the caller's guarantee; allp_made has nallp live Ps, never freed.
     unsafe {
-        let (n, all) = allp();
+        let (n, all) = allp_made();
         for pass in 0..4 {
             let start = crate::rand::wyrand(&mut (*mp).rand) as usize % n.max(1);
             for i in 0..n {
@@ -475,10 +488,10 @@ pub extern "C" fn exitsyscall_stop(gp: *mut G) -> ! {
 
 /// Whether any run queue (global, or any P's) holds a G.
 fn any_runnable() -> bool {
-    // SAFETY: allp has gomaxprocs live Ps, never freed; the queues are read atomically.
+    // SAFETY: allp_made has nallp live Ps, never freed; the queues are read atomically.
     unsafe {
         let s = sched();
-        let (n, all) = allp();
+        let (n, all) = allp_made();
         !(*s).runq.is_empty() || (0..n).any(|i| !(**all.add(i)).runq.is_empty())
     }
 }
@@ -676,17 +689,18 @@ pub fn setmaxprocs(n: u32) -> u32 {
         (*s).lock.lock();
         let old = (*s).gomaxprocs.load(Relaxed);
         let mut all = (*s).allp.load(Relaxed);
-        if n > (*s).nallp {
+        let made = (*s).nallp.load(Relaxed);
+        if n > made {
             let bigger = malloc::persistentalloc(n as usize * 8, 8) as *mut *mut P;
-            crate::mem::copy_forward(bigger.cast(), all.cast(), (*s).nallp as usize * 8);
-            for i in (*s).nallp..n {
+            crate::mem::copy_forward(bigger.cast(), all.cast(), made as usize * 8);
+            for i in made..n {
                 let p = malloc::persistentalloc(core::mem::size_of::<P>(), 64) as *mut P;
                 (*p).id = i as i32;
                 (*p).status.store(P_RETIRED, Release);
                 *bigger.add(i as usize) = p;
             }
-            (*s).nallp = n;
             (*s).allp.store(bigger, Release);
+            (*s).nallp.store(n, Release);
             all = bigger;
         }
         for i in n.min(old)..n.max(old) {

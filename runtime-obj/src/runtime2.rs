@@ -226,8 +226,9 @@ pub struct Sched {
     /// never freed, so a reader that loads the count, then the array, always reads live Ps).
     pub allp: AtomicPtr<*mut P>,
     pub gomaxprocs: AtomicU32,
-    /// The length of `allp` (Ps made so far), under `lock`.
-    pub nallp: u32,
+    /// The length of `allp` (Ps made so far): changes under `lock`, stored after a grown array
+    /// is published, so a reader that loads it and then the array never reads past the end.
+    pub nallp: AtomicU32,
 }
 
 #[no_mangle]
@@ -254,7 +255,7 @@ pub static SCHED: Global<Sched> = Global::new(Sched {
     gfree: null_mut(),
     allp: AtomicPtr::new(null_mut()),
     gomaxprocs: AtomicU32::new(0),
-    nallp: 0,
+    nallp: AtomicU32::new(0),
 });
 
 /// The struct offsets asm_amd64.S uses, in the order of its `runtime_asm_offsets` table.

@@ -30,7 +30,7 @@ use core::ptr::null_mut;
 use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 use crate::preempt::FORCE_PREEMPT_NS;
-use crate::proc_m::{allp, exitsyscall_stop, getm, handoffp, pidleget_locked, sched};
+use crate::proc_m::{allp_made, exitsyscall_stop, getm, handoffp, pidleget_locked, sched};
 use crate::runtime2::{G, G_RUNNING, G_SYSCALL, P_IDLE, P_RUNNING, P_SYSCALL};
 use crate::sys_linux;
 use crate::tls::getg;
@@ -88,11 +88,11 @@ pub fn exitsyscall() {
 /// the next wakeup than one stuck in a call). Returns how many Ps it took.
 pub fn retake(now: i64) -> u32 {
     let mut taken = 0;
-    // SAFETY: allp has gomaxprocs live Ps; sysmontick is sysmon's alone; winning the CAS out of
+    // SAFETY: allp_made has nallp live Ps (never freed); sysmontick is sysmon's alone; winning the CAS out of
     // P_SYSCALL makes the P ours to hand off (the M in the kernel will not touch it again).
     unsafe {
         let s = sched();
-        let (n, all) = allp();
+        let (n, all) = allp_made();
         for i in 0..n {
             let pp = *all.add(i);
             if (*pp).status.load(Acquire) != P_SYSCALL {

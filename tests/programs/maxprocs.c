@@ -1,7 +1,11 @@
 /* rt_setmaxprocs while the program runs (start it with GOMAXPROCS=1 and
  * GODEBUG=asyncpreemptoff=1, so two spinning goroutines can meet only by running at the same
  * time): growing to 2 lets them meet; a parallel sum stays right across grow and shrink; with
- * argument "shrunk" the pair is started after going back to 1 P, and can never meet. */
+ * argument "shrunk" the pair is started after going back to 1 P, and can never meet. With
+ * "strand" (run it with preemption on) a goroutine on the second P queues another behind
+ * itself and spins until that one runs, while main shrinks to 1 P: the P being retired must
+ * still be preempted and stolen from, so the queued one runs at once, not when the spinner
+ * gives up after 3 s. */
 #include <rtlink.h>
 
 static volatile int flag[2];
@@ -50,8 +54,39 @@ static int sum_ok(void)
     return total == 999999L * 1000000L / 2;
 }
 
+static volatile int queued, ran;
+
+static void behind(void *arg)
+{
+    (void)arg;
+    ran = 1;
+    rt_waitgroup_done(&wg);
+}
+
+static void stranding(void *arg)
+{
+    (void)arg;
+    rt_go(behind, 0);
+    queued = 1;
+    int64_t t0 = rt_nanotime();
+    while (!ran && rt_nanotime() - t0 < 3000000000L)
+        ;
+    rt_printf("queued goroutine ran after %s\n", ran && rt_nanotime() - t0 < 1000000000L ? "under 1 s" : "3 s");
+    rt_waitgroup_done(&wg);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && argv[1][0] == 's' && argv[1][1] == 't') {
+        rt_setmaxprocs(2);
+        rt_waitgroup_add(&wg, 2);
+        rt_go(stranding, 0);
+        while (!queued)
+            ;
+        rt_setmaxprocs(1);
+        rt_waitgroup_wait(&wg);
+        return 0;
+    }
     int start = rt_setmaxprocs(0);
     int was = rt_setmaxprocs(2);
     int now = rt_gomaxprocs();
