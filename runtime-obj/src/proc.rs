@@ -308,10 +308,15 @@ pub extern "C" fn runtime_newproc(f: usize, arg: usize) {
     // SAFETY: STACKS was sized by stackinit.
     let size = unsafe { (*STACKS.get()).main_size };
     let gp = malloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
-    // SAFETY: a fresh G, referenced by nothing else, given its stack.
+    // SAFETY: a fresh G, referenced by nothing else, given its stack; goidgen is under
+    // sched.lock.
     unsafe {
         (*gp).stack = stackalloc(size);
-        newproc1(f, arg, gp);
+        let s = sched();
+        (*s).lock.lock();
+        let goid = next_goid(s);
+        (*s).lock.unlock();
+        newproc1(f, arg, gp, goid);
     }
     trace::done("newproc", t, |b| {
         // SAFETY: gp was just created and is not running.
@@ -324,21 +329,27 @@ pub extern "C" fn runtime_newproc(f: usize, arg: usize) {
     });
 }
 
-/// Makes `gp` (with its stack) a runnable G that will call `f(arg)` and queues it in the
-/// current P's runnext, as Go's newproc does; once main has started, an idle P gets an M.
+/// The next goroutine id. Sched.lock must be held.
+#[inline(always)]
+unsafe fn next_goid(s: *mut Sched) -> u64 {
+    // SAFETY: the caller holds sched.lock, which guards goidgen.
+    unsafe {
+        (*s).goidgen += 1;
+        (*s).goidgen
+    }
+}
+
+/// Makes `gp` (with its stack) the runnable goroutine `goid` that will call `f(arg)` and queues
+/// it in the current P's runnext, as Go's newproc does; once main has started, an idle P gets
+/// an M.
 ///
 /// # Safety
-/// `gp` is a new or dead G, referenced by nothing else, with a stack.
+/// `gp` is a new or dead G, referenced by nothing else, with a stack; `goid` from next_goid.
 #[inline(always)]
-unsafe fn newproc1(f: usize, arg: usize, gp: *mut G) {
-    // SAFETY: the caller's guarantee; goidgen is under sched.lock; the current M holds its P,
-    // whose queue it may write.
+unsafe fn newproc1(f: usize, arg: usize, gp: *mut G, goid: u64) {
+    // SAFETY: the caller's guarantee; the current M holds its P, whose queue it may write.
     unsafe {
         let s = sched();
-        (*s).lock.lock();
-        (*s).goidgen += 1;
-        let goid = (*s).goidgen;
-        (*s).lock.unlock();
         let g = &mut *gp;
         g.stackguard0 = g.stack.lo + stack::STACK_GUARD;
         g.stackguard1 = g.stackguard0;
@@ -366,9 +377,11 @@ unsafe fn newproc1(f: usize, arg: usize, gp: *mut G) {
 }
 
 /// Go's gfget: a dead G from the free list (or a new one) with a stack of `size` bytes: its
-/// own if it has that size, else a fresh one (its old one goes back).
-fn gfget(size: usize) -> *mut G {
-    // SAFETY: the free list is under sched.lock; a G taken off it is dead and ours.
+/// own if it has that size, else a fresh one (its old one goes back); and, under the same
+/// lock, the new goroutine's id.
+fn gfget(size: usize) -> (*mut G, u64) {
+    // SAFETY: the free list and goidgen are under sched.lock; a G taken off the list is dead
+    // and ours.
     unsafe {
         let s = sched();
         (*s).lock.lock();
@@ -376,6 +389,7 @@ fn gfget(size: usize) -> *mut G {
         if !gp.is_null() {
             (*s).gfree = (*gp).schedlink;
         }
+        let goid = next_goid(s);
         (*s).lock.unlock();
         if gp.is_null() {
             gp = malloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
@@ -386,7 +400,7 @@ fn gfget(size: usize) -> *mut G {
             }
             (*gp).stack = stackalloc_goroutine(size);
         }
-        gp
+        (gp, goid)
     }
 }
 
@@ -685,9 +699,9 @@ pub extern "C" fn rt_exit(code: i32) -> ! {
 #[no_mangle]
 pub extern "C" fn rt_go(f: extern "C" fn(*mut u8), arg: *mut u8) {
     enable_ms();
-    let gp = gfget(stack::goroutine_size());
+    let (gp, goid) = gfget(stack::goroutine_size());
     // SAFETY: gfget's G is dead or new, ours alone, with a stack.
-    unsafe { newproc1(f as usize, arg as usize, gp) };
+    unsafe { newproc1(f as usize, arg as usize, gp, goid) };
 }
 
 /// C API: rt_go with a stack of `size` bytes (rounded up to whole pages, within 16 KiB and
@@ -695,9 +709,9 @@ pub extern "C" fn rt_go(f: extern "C" fn(*mut u8), arg: *mut u8) {
 #[no_mangle]
 pub extern "C" fn rt_go_stack(f: extern "C" fn(*mut u8), arg: *mut u8, size: usize) {
     enable_ms();
-    let gp = gfget(stack::round_size(size));
+    let (gp, goid) = gfget(stack::round_size(size));
     // SAFETY: as in rt_go.
-    unsafe { newproc1(f as usize, arg as usize, gp) };
+    unsafe { newproc1(f as usize, arg as usize, gp, goid) };
 }
 
 /// C API: yields the processor; the goroutine is requeued behind the others.
