@@ -33,7 +33,7 @@ use core::sync::atomic::Ordering::{Acquire, Relaxed};
 
 use crate::print::throw;
 use crate::proc::{execute, find_runnable, gfput, HANDOFF_LOCKED, SCHEDULE};
-use crate::proc_m::{acquirep, checkdead, enable_ms, getm, handoffp, resetspinning, sched, stopm};
+use crate::proc_m::{checkdead, enable_ms, getm, handoffp, resetspinning, sched, sleep_until_given_p, stopm};
 use crate::runtime2::{runtime_m0, G_DEAD, M};
 use crate::sys_linux;
 use crate::tls::getg;
@@ -143,11 +143,7 @@ unsafe fn stoplockedm(mp: *mut M) {
         (*s).nmidlelocked += 1;
         checkdead();
         (*s).lock.unlock();
-        (*mp).park.sleep();
-        (*mp).park.clear();
-        let pp = (*mp).nextp;
-        (*mp).nextp = null_mut();
-        acquirep(mp, pp);
+        sleep_until_given_p(mp);
     }
 }
 

@@ -374,6 +374,19 @@ pub fn stopm(mp: *mut M) {
             // (a deadline already past would make this loop spin).
             timed = false;
         }
+        sleep_until_given_p(mp);
+    }
+}
+
+/// Sleeps on the current M's note until a waker hands it a P through `nextp` (startm,
+/// startlockedm), then takes that P.
+///
+/// # Safety
+/// `mp` is the current M, holding no P, and exactly one waker will set nextp and wake it.
+pub unsafe fn sleep_until_given_p(mp: *mut M) {
+    // SAFETY: the caller's guarantee; the waker sets nextp before the wakeup (release), read
+    // here after it (acquire).
+    unsafe {
         (*mp).park.sleep();
         (*mp).park.clear();
         let pp = (*mp).nextp;

@@ -2,9 +2,8 @@
  * there throughout; a locked goroutine stays on its thread (its tid and a __thread variable do
  * not change) across yields, sleeps and channel waits while other goroutines are busy, and no
  * other goroutine runs on that thread meanwhile; the lock nests; a goroutine that ends locked
- * takes its thread with it, and new goroutines run on fine afterwards (on a reused M). With
- * "deadlock" main locks itself and blocks forever: the runtime must still see the deadlock.
- * With "late" several Ms are started and go idle before any goroutine locks itself (they sleep
+ * takes its thread with it, and new goroutines run on fine afterwards (on a reused M). (A
+ * deadlock with locked goroutines is deadlock.c's "locked".) With "late" several Ms are started and go idle before any goroutine locks itself (they sleep
  * inside the scheduler from before the first lock); then a locked goroutine yields 300 times
  * and must stay on its thread. */
 #include <rtlink.h>
@@ -139,11 +138,6 @@ int main(int argc, char **argv)
         rt_waitgroup_wait(&wg);
         rt_printf("late lock: moved=%ld\n", moved);
         return 0;
-    }
-    if (argc > 1) {
-        rt_lockosthread();
-        rt_chan_recv(ping, 0);
-        return 1;
     }
 
     rt_lockosthread();
