@@ -246,6 +246,62 @@ rt_chan *rt_after(int64_t ns);
  * default), else waits until one can proceed. */
 int rt_select(rt_select_case *cases, int n, int block);
 
+/* ---- memory ----
+ *
+ * C's allocator, on Go's design: objects up to 32 KiB are rounded up to one of 66 size classes
+ * and come from a per-P cache (no lock on the fast path), refilled from per-class central lists
+ * of 8 KiB-page spans; bigger ones get pages of their own. Every block is 16-byte aligned;
+ * malloc(0) returns a unique minimal block. Failure returns NULL with errno ENOMEM (calloc and
+ * reallocarray also when n * size overflows). Any goroutine or thread may free what another
+ * allocated, including code between rt_entersyscall and rt_exitsyscall, and a signal handler may
+ * free (but not allocate). Freeing a pointer twice or one malloc did not return stops the program
+ * with "fatal error: double free of 0x... (size class N)" or "fatal error: free of 0x..., which
+ * malloc did not return or which was already freed" (exit 2) when the runtime sees it: always
+ * for large blocks, for small ones when they reach their span or are freed twice in a row.
+ * GODEBUG=mallocdebug=1 checks every free (catching every double free), fills freed blocks with
+ * 0xa5 and reports a write to a freed block when it is reused. Pages freed for 250 ms go back to
+ * the OS (madvise MADV_DONTNEED, so RSS falls; GODEBUG=madvdontneed=0 uses MADV_FREE). */
+void *malloc(size_t size);
+void free(void *p);
+void *calloc(size_t n, size_t size);
+/* In place when the new size keeps the size class (or, above 32 KiB, fits the block and uses at
+ * least half of it); realloc(NULL, n) is malloc(n); realloc(p, 0) frees p and returns NULL. */
+void *realloc(void *p, size_t size);
+void *reallocarray(void *p, size_t n, size_t size);
+/* align must be a power of two (posix_memalign: also a multiple of sizeof(void *)); else NULL
+ * with errno EINVAL (posix_memalign returns EINVAL). */
+void *aligned_alloc(size_t align, size_t size);
+void *memalign(size_t align, size_t size);
+int posix_memalign(void **out, size_t align, size_t size);
+/* The bytes usable at p (at least what was asked for; the size class for small blocks). */
+size_t malloc_usable_size(void *p);
+
+/* The calling goroutine's errno. errno is per goroutine, not per thread: a goroutine may move
+ * between threads. */
+int *rt_errno(void);
+#ifndef errno
+#define errno (*rt_errno())
+#endif
+#ifndef ENOMEM
+#define ENOMEM 12
+#endif
+#ifndef EINVAL
+#define EINVAL 22
+#endif
+
+/* What the heap and the stacks hold, in bytes unless a count. */
+struct rt_memstats {
+    uint64_t heap_sys;      /* address space mapped for the heap */
+    uint64_t heap_inuse;    /* spans holding objects (whole small-object spans, large blocks) */
+    uint64_t heap_idle;     /* free pages still in memory, not yet returned to the OS */
+    uint64_t heap_released; /* free pages returned to the OS, or never touched */
+    uint64_t nspans;        /* spans in use */
+    uint64_t mallocs;       /* blocks allocated so far */
+    uint64_t frees;         /* blocks freed so far */
+    uint64_t stacks_inuse;  /* goroutine stacks in use (not in the stack pool) */
+};
+void rt_memstats(struct rt_memstats *out);
+
 /* The runtime also defines memcpy, memmove, memset, memcmp, bcmp, strlen and
  * __stack_chk_fail, which compilers may call on their own. */
 

@@ -153,9 +153,9 @@ pub extern "C" fn rt_chan_make(elemsize: usize, cap: usize) -> *mut Chan {
     let Some(bytes) = elemsize.checked_mul(cap).filter(|&b| b <= 1 << 40) else {
         throw("makechan: size out of range");
     };
-    let c = crate::malloc::persistentalloc(core::mem::size_of::<Chan>(), 64) as *mut Chan;
+    let c = crate::persistentalloc::persistentalloc(core::mem::size_of::<Chan>(), 64) as *mut Chan;
     let buf = if bytes > 0 {
-        crate::malloc::persistentalloc(bytes, 16)
+        crate::persistentalloc::persistentalloc(bytes, 16)
     } else {
         null_mut()
     };

@@ -21,15 +21,19 @@ pub mod cpu;
 pub mod elf;
 pub mod global;
 pub mod lock_futex;
-pub mod malloc;
+pub mod mcache;
+pub mod mcentral;
 pub mod mem;
+pub mod mheap;
 pub mod os_linux;
+pub mod persistentalloc;
 pub mod print;
 pub mod printf;
 pub mod rand;
 pub mod runq;
 pub mod runtime1;
 pub mod runtime2;
+pub mod sizeclasses;
 pub mod sys_linux;
 pub mod timerheap;
 pub mod tls;
@@ -40,6 +44,12 @@ pub mod vdso;
 mod chan;
 #[cfg(not(test))]
 mod lockosthread;
+#[cfg(not(test))]
+mod malloc;
+#[cfg(not(test))]
+mod mgcscavenge;
+#[cfg(not(test))]
+mod mstats;
 #[cfg(not(test))]
 mod preempt;
 #[cfg(not(test))]

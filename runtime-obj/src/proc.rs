@@ -29,7 +29,7 @@ use crate::runtime2::*;
 use crate::stack::{stackalloc, stackalloc_goroutine, stackfree, DEFAULT_STACK, STACKS};
 use crate::sys_linux;
 use crate::tls::{getg, setg};
-use crate::{cgroup, malloc, rand, signal, stack, trace};
+use crate::{cgroup, persistentalloc, rand, signal, stack, trace};
 
 extern "C" {
     fn main(argc: i32, argv: *const *const u8, envp: *const *const u8) -> i32;
@@ -85,12 +85,12 @@ pub extern "C" fn runtime_schedinit() {
     });
 
     let t = trace::start();
-    let arena = malloc::mallocinit();
+    let arena = persistentalloc::mallocinit();
     trace::done("mallocinit", t, |b| {
         b.str("arena=")
-            .range(arena, arena + malloc::ARENA_RESERVE)
+            .range(arena, arena + persistentalloc::ARENA_RESERVE)
             .str(" reserved ")
-            .kib(malloc::ARENA_RESERVE);
+            .kib(persistentalloc::ARENA_RESERVE);
     });
 
     let t = trace::start();
@@ -276,9 +276,9 @@ fn procresize(n: u32) {
     // are empty.
     unsafe {
         let s = &mut *sched();
-        let allp = malloc::persistentalloc(n as usize * 8, 8) as *mut *mut P;
+        let allp = persistentalloc::persistentalloc(n as usize * 8, 8) as *mut *mut P;
         for i in 0..n {
-            let p = malloc::persistentalloc(core::mem::size_of::<P>(), 64) as *mut P;
+            let p = persistentalloc::persistentalloc(core::mem::size_of::<P>(), 64) as *mut P;
             (*p).id = i as i32;
             (*p).status.store(P_IDLE, Release);
             *allp.add(i as usize) = p;
@@ -307,7 +307,7 @@ pub extern "C" fn runtime_newproc(f: usize, arg: usize) {
     let t = trace::start();
     // SAFETY: STACKS was sized by stackinit.
     let size = unsafe { (*STACKS.get()).main_size };
-    let gp = malloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
+    let gp = persistentalloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
     // SAFETY: a fresh G, referenced by nothing else, given its stack; goidgen is under
     // sched.lock.
     unsafe {
@@ -392,7 +392,7 @@ fn gfget(size: usize) -> (*mut G, u64) {
         let goid = next_goid(s);
         (*s).lock.unlock();
         if gp.is_null() {
-            gp = malloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
+            gp = persistentalloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
         }
         if (*gp).stack.size() != size {
             if (*gp).stack.lo != 0 {
@@ -766,8 +766,15 @@ pub extern "C" fn rt_numgoroutine() -> i64 {
         (*s).lock.lock();
         let n = (*s).goidgen - (*s).nexited;
         (*s).lock.unlock();
-        n as i64
+        n as i64 - crate::mgcscavenge::system_goroutines()
     }
+}
+
+/// C API: the calling goroutine's errno (C's `errno`, which rtlink.h defines through this).
+#[no_mangle]
+pub extern "C" fn rt_errno() -> *mut i32 {
+    // SAFETY: getg() is the running G, which outlives the code running on it.
+    unsafe { core::ptr::addr_of_mut!((*getg()).errno) }
 }
 
 /// C API: the current goroutine's id (the main goroutine is 1).

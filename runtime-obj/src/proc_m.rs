@@ -38,7 +38,7 @@ use crate::runtime2::*;
 use crate::stack::{stackalloc, G0_STACK, STACK_GUARD};
 use crate::sys_linux::{self, SYS_RT_SIGPROCMASK};
 use crate::tls::getg;
-use crate::{malloc, signal, tls};
+use crate::{persistentalloc, signal, tls};
 
 extern "C" {
     fn runtime_clone(flags: usize, stk: usize, mp: *mut M, g0: *mut G, tls: usize) -> isize;
@@ -180,7 +180,10 @@ pub fn enable_ms() {
         crate::print::USER_WRITE.store(core::hint::black_box(write as *mut ()), Relaxed);
         let overflow: extern "C" fn(usize, usize) = signal::report_overflow;
         signal::OVERFLOW_CHECK.store(core::hint::black_box(overflow as *mut ()), Relaxed);
-        let v = crate::sysmon::settings();
+        let unmap: fn(Stack) = crate::stack::stackfree_unmap;
+        crate::stack::UNMAP.store(core::hint::black_box(unmap as *mut ()), Relaxed);
+        crate::stack::count_main_stack();
+        let v = crate::runtime1::late_vars();
         crate::stack::set_goroutine_size(v.stacksize as usize);
         crate::sysmon::start(&v);
     }
@@ -550,8 +553,8 @@ fn newm_with(pp: *mut P, spinning: bool, mstartfn: Option<extern "C" fn() -> !>)
         mp
     };
     let mp = if reused.is_null() {
-        let mp = malloc::persistentalloc(core::mem::size_of::<M>(), 64) as *mut M;
-        let g0 = malloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
+        let mp = persistentalloc::persistentalloc(core::mem::size_of::<M>(), 64) as *mut M;
+        let g0 = persistentalloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
         // SAFETY: mp and g0 are fresh zeroed memory no other thread knows of.
         unsafe {
             (*g0).stack = stackalloc(G0_STACK);
@@ -704,10 +707,10 @@ pub fn setmaxprocs(n: u32) -> u32 {
         let mut all = (*s).allp.load(Relaxed);
         let made = (*s).nallp.load(Relaxed);
         if n > made {
-            let bigger = malloc::persistentalloc(n as usize * 8, 8) as *mut *mut P;
+            let bigger = persistentalloc::persistentalloc(n as usize * 8, 8) as *mut *mut P;
             crate::mem::copy_forward(bigger.cast(), all.cast(), made as usize * 8);
             for i in made..n {
-                let p = malloc::persistentalloc(core::mem::size_of::<P>(), 64) as *mut P;
+                let p = persistentalloc::persistentalloc(core::mem::size_of::<P>(), 64) as *mut P;
                 (*p).id = i as i32;
                 (*p).status.store(P_RETIRED, Release);
                 *bigger.add(i as usize) = p;

@@ -140,8 +140,9 @@ pub fn parse_godebug(s: &[u8], d: &mut DebugVars, unknown_cpu: &mut impl FnMut(&
     }
 }
 
-/// What the runtime reads from GODEBUG when the first goroutine starts, not in the bootstrap:
-/// sysmon's keys and the goroutine stack size (the last setting of each key wins).
+/// What the runtime reads from GODEBUG when the first goroutine starts or the first object is
+/// allocated, not in the bootstrap: sysmon's keys, the goroutine stack size and the
+/// allocator's keys (the last setting of each key wins).
 #[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
 pub struct LateVars {
     /// `schedtrace=N`: a SCHED line every N ms (0: off).
@@ -153,6 +154,12 @@ pub struct LateVars {
     /// `stacksize=N` (bytes, or with a k or m suffix: KiB, MiB): rt_go's stack size (0: the
     /// default).
     pub stacksize: u64,
+    /// `mallocdebug=1`: every small malloc and free goes through mcentral, which poisons freed
+    /// objects, checks the poison on reuse and catches every double free.
+    pub mallocdebug: bool,
+    /// `madvdontneed=0`: the scavenger releases pages with MADV_FREE (the kernel reclaims
+    /// them only under memory pressure) instead of MADV_DONTNEED (RSS falls at once).
+    pub madvfree: bool,
 }
 
 /// Short literals end up in a string section every program keeps; this one lives in its own,
@@ -174,6 +181,10 @@ pub fn parse_late_vars(godebug: &[u8]) -> LateVars {
                 _ => (n, 0),
             };
             v.stacksize = decimal(digits).map_or(0, |d| d.checked_shl(unit).filter(|b| b >> unit == d).unwrap_or(0));
+        } else if let Some(x) = item.strip_prefix(b"mallocdebug=") {
+            v.mallocdebug = x == b"1";
+        } else if let Some(x) = item.strip_prefix(b"madvdontneed=") {
+            v.madvfree = x == b"0";
         } else if let Some(x) = item.strip_prefix(b"scheddetail=") {
             v.scheddetail = x == b"1";
         } else if let Some(x) = item.strip_prefix(&ASYNCPREEMPTOFF) {
@@ -181,6 +192,19 @@ pub fn parse_late_vars(godebug: &[u8]) -> LateVars {
         }
     }
     v
+}
+
+/// The late settings of this process's GODEBUG (none under AT_SECURE, as in the bootstrap).
+pub fn late_vars() -> LateVars {
+    // SAFETY: OS.auxv and ENV were filled during the bootstrap and are read-only since; a
+    // non-null ENV.godebug is the NUL-terminated value in the process's environment.
+    unsafe {
+        let godebug = (*ENV.get()).godebug;
+        if (*crate::os_linux::OS.get()).auxv.secure != 0 || godebug.is_null() {
+            return LateVars::default();
+        }
+        parse_late_vars(cstr_bytes(godebug))
+    }
 }
 
 /// A decimal number (saturating), or None if `s` is empty or has a non-digit.
@@ -355,6 +379,14 @@ mod tests {
         ] {
             assert_eq!(size(bad), 0, "{}", String::from_utf8_lossy(bad));
         }
+        let malloc = |s: &[u8]| {
+            let v = parse_late_vars(s);
+            (v.mallocdebug, v.madvfree)
+        };
+        assert_eq!(malloc(b""), (false, false));
+        assert_eq!(malloc(b"mallocdebug=1,madvdontneed=0"), (true, true));
+        assert_eq!(malloc(b"mallocdebug=1,mallocdebug=0,madvdontneed=1"), (false, false));
+        assert_eq!(malloc(b"mallocdebug=yes,madvdontneed=2"), (false, false));
     }
 
     #[test]

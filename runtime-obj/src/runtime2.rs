@@ -75,6 +75,10 @@ pub struct G {
     pub param: *mut u8,
     /// 0 while a select waits; the first waker to CAS it to 1 completes one of its cases.
     pub selectdone: AtomicU32,
+    /// C's errno for code running on this goroutine (rt_errno): per goroutine, not per
+    /// thread, since a goroutine may resume on another thread. (Here it fills what would be
+    /// padding.)
+    pub errno: i32,
     /// The M this goroutine is wired to (rt_lockosthread), or null.
     pub lockedm: *mut M,
 }
@@ -96,6 +100,10 @@ pub struct M {
     pub id: i64,
     /// The kernel's thread id (clone's parent tid; cleared by the kernel when the thread ends).
     pub procid: u32,
+    /// Set while this thread is inside malloc or free (Go: m.mallocing): a free from a signal
+    /// handler that interrupted them must not touch the mcache or take a lock (malloc.rs).
+    /// (Here it fills what would be padding.)
+    pub mallocing: u32,
     /// The static TLS block's thread pointer (the TCB address `%fs` holds).
     pub tls: usize,
     /// Where the M sleeps when it has no work (stopm), woken by startm.
@@ -188,6 +196,9 @@ pub struct P {
     /// next schedules (time.rs, through the timer check).
     pub retire: AtomicBool,
     pub runq: RunQ,
+    /// This P's small-object cache (mcache.rs), made at its first malloc; only the M holding
+    /// the P uses it.
+    pub mcache: *mut crate::mcache::MCache,
 }
 
 /// Global scheduler state (Go: schedt).

@@ -64,7 +64,7 @@ pub fn sigsave(mp: *mut M) -> u64 {
 pub fn minit(mp: *mut M) {
     // SAFETY: mp is the current M; an M reused after its thread exited keeps its signal stack.
     let lo = match unsafe { (*mp).gsignal.lo } {
-        0 => crate::malloc::persistentalloc(SIGSTACK, 16) as usize,
+        0 => crate::persistentalloc::persistentalloc(SIGSTACK, 16) as usize,
         lo => lo,
     };
     let ss: [u64; 3] = [lo as u64, 0, SIGSTACK as u64]; // ss_sp, ss_flags, ss_size

@@ -28,6 +28,9 @@
 //!   1,000,000 goroutines, and raising vm.max_map_count raises the number guarded. Unguarded
 //!   stacks are as cheap (untouched pages cost nothing) but an overflow corrupts the stack
 //!   below instead of faulting, as with any C thread whose stack has no guard.
+use core::sync::atomic::Ordering::Relaxed;
+use core::sync::atomic::{AtomicPtr, AtomicUsize};
+
 use crate::global::Global;
 use crate::lock_futex::Mutex;
 use crate::print::throw;
@@ -75,6 +78,10 @@ pub static STACKS: Global<StackState> = Global::new(StackState {
 });
 
 static POOL_LOCK: Mutex = Mutex::new();
+
+/// Bytes of goroutine stacks handed out and not back in the pool or unmapped, main's once
+/// `enable_ms` has run (see `inuse`).
+static STACKS_INUSE: AtomicUsize = AtomicUsize::new(0);
 
 pub fn g0_stack(sp: usize) -> Stack {
     Stack {
@@ -160,6 +167,7 @@ pub fn goroutine_size() -> usize {
 /// guard budget lasts, else carved from a span (see the module comment); of any other size
 /// (rt_go_stack), a mapping of its own with a guard page.
 pub fn stackalloc_goroutine(size: usize) -> Stack {
+    STACKS_INUSE.fetch_add(size, Relaxed);
     if size != goroutine_size() {
         return stackalloc_guarded(size);
     }
@@ -230,10 +238,10 @@ fn stackalloc_guarded(size: usize) -> Stack {
 #[inline(always)]
 pub fn stackfree(s: Stack) {
     // SAFETY: the caller no longer uses `s`; its top word becomes the pool link (under
-    // POOL_LOCK, the only reference to STACKS), and non-pool stacks are unmapped together with
-    // their guard page.
+    // POOL_LOCK, the only reference to STACKS); UNMAP holds stackfree_unmap or nothing.
     unsafe {
         if s.size() == goroutine_size() {
+            STACKS_INUSE.fetch_sub(s.size(), Relaxed);
             POOL_LOCK.lock();
             let st = &mut *STACKS.get();
             *((s.hi - 8) as *mut usize) = st.pool;
@@ -241,7 +249,37 @@ pub fn stackfree(s: Stack) {
             st.pooled += 1;
             POOL_LOCK.unlock();
         } else {
-            sys_linux::munmap(s.lo - GUARD, s.size() + GUARD);
+            let unmap = UNMAP.load(Relaxed);
+            if !unmap.is_null() {
+                let f: fn(Stack) = core::mem::transmute(unmap);
+                f(s);
+            }
         }
     }
+}
+
+/// `stackfree_unmap` once `enable_ms` has run. Before it, the only goroutine is main, whose
+/// stack is freed only if it calls rt_goexit with no goroutine left to run: a deadlock, so
+/// keeping that stack costs nothing; and hello does not link the unmapping.
+pub static UNMAP: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Starts counting main's stack in STACKS_INUSE (`enable_ms`, while main still runs: until
+/// then `inuse` adds it, so hello's stack code stays as small as it was).
+pub fn count_main_stack() {
+    // SAFETY: main_size is set once, by stackinit.
+    STACKS_INUSE.fetch_add(unsafe { (*STACKS.get()).main_size }, Relaxed);
+}
+
+/// Bytes of goroutine stacks in use (rt_memstats): handed out, not pooled or unmapped.
+pub fn inuse() -> usize {
+    // SAFETY: as in count_main_stack.
+    let main = unsafe { (*STACKS.get()).main_size };
+    STACKS_INUSE.load(Relaxed) + if UNMAP.load(Relaxed).is_null() { main } else { 0 }
+}
+
+/// Unmaps a stack of a size the pool does not keep, with its guard page.
+pub fn stackfree_unmap(s: Stack) {
+    STACKS_INUSE.fetch_sub(s.size(), Relaxed);
+    // SAFETY: the stack is unused (stackfree's caller) and was mapped with its guard page.
+    unsafe { sys_linux::munmap(s.lo - GUARD, s.size() + GUARD) };
 }

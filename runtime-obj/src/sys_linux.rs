@@ -15,6 +15,7 @@ pub const SYS_POLL: usize = 7;
 pub const SYS_MMAP: usize = 9;
 pub const SYS_MPROTECT: usize = 10;
 pub const SYS_MUNMAP: usize = 11;
+pub const SYS_MADVISE: usize = 28;
 pub const SYS_RT_SIGACTION: usize = 13;
 pub const SYS_RT_SIGPROCMASK: usize = 14;
 pub const SYS_SIGALTSTACK: usize = 131;
@@ -37,6 +38,8 @@ pub const MAP_PRIVATE: usize = 0x02;
 pub const MAP_ANONYMOUS: usize = 0x20;
 pub const MAP_NORESERVE: usize = 0x4000;
 pub const MAP_STACK: usize = 0x20000;
+pub const MADV_DONTNEED: usize = 4;
+pub const MADV_FREE: usize = 8;
 pub const O_RDONLY: usize = 0;
 pub const O_RDWR: usize = 2;
 pub const O_CLOEXEC: usize = 0o2000000;
@@ -121,11 +124,18 @@ pub fn close(fd: i32) {
 
 /// Anonymous private mapping; returns the address or a negative errno.
 pub fn mmap_anon(len: usize, prot: usize, extra: usize) -> isize {
-    // SAFETY: a new anonymous mapping at an address of the kernel's choosing aliases nothing.
+    mmap_anon_near(0, len, prot, extra)
+}
+
+/// Anonymous private mapping at `hint` if that range is free, else where the kernel chooses
+/// (no MAP_FIXED: nothing existing is replaced); returns the address or a negative errno.
+pub fn mmap_anon_near(hint: usize, len: usize, prot: usize, extra: usize) -> isize {
+    // SAFETY: without MAP_FIXED the kernel only ever picks a free range, so the new mapping
+    // aliases nothing.
     unsafe {
         syscall6(
             SYS_MMAP,
-            0,
+            hint,
             len,
             prot,
             MAP_PRIVATE | MAP_ANONYMOUS | extra,
@@ -141,6 +151,14 @@ pub fn mmap_anon(len: usize, prot: usize, extra: usize) -> isize {
 pub unsafe fn mprotect(addr: usize, len: usize, prot: usize) -> isize {
     // SAFETY: forwarded to the caller's guarantee.
     unsafe { syscall3(SYS_MPROTECT, addr, len, prot) }
+}
+
+/// # Safety
+/// `[addr, addr+len)` must be anonymous memory the runtime owns whose contents nothing needs:
+/// after MADV_DONTNEED it reads as zeros, after MADV_FREE as either the old bytes or zeros.
+pub unsafe fn madvise(addr: usize, len: usize, advice: usize) -> isize {
+    // SAFETY: forwarded to the caller's guarantee.
+    unsafe { syscall3(SYS_MADVISE, addr, len, advice) }
 }
 
 /// # Safety

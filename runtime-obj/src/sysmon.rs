@@ -23,29 +23,14 @@
 //!   AT_SECURE, as in the bootstrap), so the bootstrap's parser, which every program links, does
 //!   not grow.
 use crate::lock_futex::Doze;
-use crate::os_linux::OS;
 use crate::preempt;
 use crate::print::Buf;
 use crate::proc_m::{newm_sys, sched, setmaxprocs, MAX_PROCS, PROCS_SET_BY_USER};
-use crate::runtime1::{cstr_bytes, parse_late_vars, parse_procs, LateVars, ENV};
+use crate::runtime1::{cstr_bytes, parse_procs, LateVars, ENV};
 use crate::sys_linux;
 use crate::vdso::nanotime;
 use core::sync::atomic::AtomicBool;
 use core::sync::atomic::Ordering::Relaxed;
-
-/// The GODEBUG settings read when the first goroutine starts (none under AT_SECURE, as in the
-/// bootstrap).
-pub fn settings() -> LateVars {
-    // SAFETY: OS.auxv and ENV were filled during the bootstrap and are read-only since; a
-    // non-null ENV.godebug is the NUL-terminated value in the process's environment.
-    unsafe {
-        let godebug = (*ENV.get()).godebug;
-        if (*OS.get()).auxv.secure != 0 || godebug.is_null() {
-            return LateVars::default();
-        }
-        parse_late_vars(cstr_bytes(godebug))
-    }
-}
 
 /// Starts sysmon. Called once, by `enable_ms`, with the program's first goroutine or timer.
 pub fn start(v: &LateVars) {
@@ -68,7 +53,7 @@ const DOZE_NS: i64 = 1_000_000;
 /// sysmon's loop, on its own thread (no P): retake, preemption, the CPU count and schedtrace,
 /// each when due; see the module comment for the tick.
 extern "C" fn sysmon() -> ! {
-    let v = settings();
+    let v = crate::runtime1::late_vars();
     let trace = v.schedtrace as i64 * 1_000_000;
     let start = nanotime();
     let mut next_trace = start + trace;

@@ -26,7 +26,8 @@ impl Timers {
     pub unsafe fn push(&mut self, t: Timer) {
         if self.len == self.cap {
             let cap = (self.cap * 2).max(16);
-            let bigger = crate::malloc::persistentalloc(cap as usize * core::mem::size_of::<Timer>(), 8) as *mut Timer;
+            let bigger =
+                crate::persistentalloc::persistentalloc(cap as usize * core::mem::size_of::<Timer>(), 8) as *mut Timer;
             // SAFETY: both arrays hold at least len timers.
             unsafe {
                 crate::mem::copy_forward(
@@ -116,7 +117,7 @@ mod tests {
     fn heap() -> Timers {
         static ARENA: Once = Once::new();
         ARENA.call_once(|| {
-            crate::malloc::mallocinit();
+            crate::persistentalloc::mallocinit();
         });
         Timers {
             lock: Mutex::new(),

@@ -154,7 +154,7 @@ pub fn new_block() -> usize {
     let t = unsafe { *TEMPLATE.get() };
     let align = t.block_align();
     let size = (t.offset() + TCB_SIZE).next_multiple_of(align) + align;
-    let block = crate::malloc::persistentalloc(size, align) as usize;
+    let block = crate::persistentalloc::persistentalloc(size, align) as usize;
     // The thread pointer must be aligned: start the block so that tp lands on `align`.
     let base = (block + t.offset()).next_multiple_of(align) - t.offset();
     // SAFETY: persistentalloc memory is zeroed and ours; [base, base + block_size) lies inside
