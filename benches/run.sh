@@ -7,7 +7,8 @@
 # (valgrind/callgrind), syscalls including execve (strace -f), minor page faults
 # (/usr/bin/time), threads created. Then `rtlink build` of hello against the bare linker call it
 # makes, `rtlink inspect` against nm and readelf on a large unstripped binary (rtlink's own
-# debug build), and the scheduler against Go's (benches/sched.c and sched.go), side by side.
+# debug build), the scheduler against Go's (benches/sched.c and sched.go), and the allocator
+# against glibc's and musl's (benches/malloc.c), side by side.
 # Installs what it needs (Debian packages, through scripts/install-deps.sh) when it is missing.
 # Environment: RUNS (hyperfine runs per program, default 1000).
 set -euo pipefail
@@ -106,6 +107,26 @@ for impl in rtlink go; do
   done
 done
 
+# The allocator against glibc's and musl's (both static) on the same machine: benches/malloc.c
+# built three ways. 5 rounds, each running every build once per workload (so the three share
+# the machine's state), the report takes medians; each run's peak RSS comes from GNU time.
+gcc -O2 -static -o "$out/malloc-glibc" benches/malloc.c -lpthread || fail "gcc malloc.c failed"
+musl-gcc -O2 -static -o "$out/malloc-musl" benches/malloc.c || fail "musl-gcc malloc.c failed"
+CFLAGS="-O2 -DRTLINK" "$rtlink" build benches/malloc.c -o "$out/malloc-rtlink" || fail "rtlink build malloc.c failed"
+for _ in 1 2 3 4 5; do
+  for bench in "single 10000000" "threads 10000000" "window 10000000"; do
+    for impl in glibc musl rtlink; do
+      key="$out/malloc-$impl-${bench// /-}"
+      GOMAXPROCS=2 /usr/bin/time -f %M -o "$key.rss1" timeout 120 "$out/malloc-$impl" $bench >>"$key" ||
+        fail "malloc-$impl $bench failed"
+      cat "$key.rss1" >>"$key.rss"
+    done
+  done
+done
+for impl in glibc musl rtlink; do
+  "$out/malloc-$impl" release 200 >"$out/malloc-$impl-release" || fail "malloc-$impl release failed"
+done
+
 python3 - "$out" "${progs[@]}" <<'EOF'
 import json, os, statistics, sys
 out, progs = sys.argv[1], sys.argv[2:]
@@ -174,4 +195,32 @@ print("| --- | ---: | ---: | ---: | ---: |")
 for impl in ("rtlink", "go"):
     one, two = sched(impl, "cpu-200000", 1), sched(impl, "cpu-200000", 2)
     print(f"| {impl} | {one:.0f} ms | {two:.0f} ms | {one / two:.2f}x | >= 1.8x |")
+
+
+def malloc(impl, bench, ext=""):
+    return statistics.median(float(v) for v in open(f"{out}/malloc-{impl}-{bench}{ext}").read().split())
+
+
+print()
+print("| allocator, ns per operation (median of 5) | glibc | musl | rtlink | rtlink / glibc | target |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
+rows = [
+    ("single-10000000", "malloc+free, random 16-256 B, 1 thread", "<= 1.0x"),
+    ("threads-10000000", "the same on 2 threads (goroutines on 2 Ps), wall time per pair", "<= 0.6x"),
+    ("window-10000000", "1,000 live blocks, random replacement", "<= 1.0x"),
+]
+for key, label, target in rows:
+    g, m, r = (malloc(i, key) for i in ("glibc", "musl", "rtlink"))
+    print(f"| {label} | {g:.1f} | {m:.1f} | {r:.1f} | {r / g:.2f}x | {target} |")
+print()
+print("| peak RSS, KiB (median of 5) | glibc | musl | rtlink |")
+print("| --- | ---: | ---: | ---: |")
+for key, label, _ in rows:
+    print(f"| {label} | " + " | ".join(f"{malloc(i, key, '.rss'):,.0f}" for i in ("glibc", "musl", "rtlink")) + " |")
+print()
+print("| 200 MiB in blocks of 16-4,096 B, all freed: RSS in KiB | at peak | right after free | 1 s later | released within 1 s |")
+print("| --- | ---: | ---: | ---: | ---: |")
+for impl in ("glibc", "musl", "rtlink"):
+    peak, after, later = (int(v) for v in open(f"{out}/malloc-{impl}-release").read().split())
+    print(f"| {impl} | {peak:,} | {after:,} | {later:,} | {100 * (peak - later) / peak:.0f}% |")
 EOF

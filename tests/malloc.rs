@@ -115,6 +115,23 @@ fn freed_pages_go_back_to_the_os_within_a_second() {
     );
 }
 
+#[test]
+fn stacks_of_dead_goroutines_go_back_to_the_os() {
+    let (code, out, err) = run_malloc("2", "", &["stacks", "2000"], 30);
+    assert_eq!(code, 0, "{out}{err}");
+    let (before, ended, after) = (
+        get_from(&out, "before"),
+        get_from(&out, "ended"),
+        get_from(&out, "after_1s"),
+    );
+    // 2,000 stacks with 64 KiB touched each, kept by their dead Gs for reuse ...
+    assert!(ended > before + (100 << 10), "{out}");
+    // ... and released once dead for a scavenger pass.
+    assert!(ended - after >= (ended - before) * 9 / 10, "{out}");
+    // The scavenger is the runtime's: the program sees only main.
+    assert_eq!(get_from(&out, "goroutines"), 1, "{out}");
+}
+
 fn get_from(out: &str, k: &str) -> u64 {
     field(out.trim(), k)
         .unwrap_or_else(|| panic!("{k} in {out}"))

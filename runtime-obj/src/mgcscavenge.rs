@@ -1,8 +1,9 @@
-//! The background scavenger (Go: mgcscavenge.go's bgscavenge): a goroutine that gives free
-//! heap pages back to the OS once they have been idle for a while.
+//! The background scavenger (Go: mgcscavenge.go's bgscavenge): a goroutine that gives memory
+//! that has been idle for a while back to the OS: free heap pages, and the stacks of dead
+//! goroutines.
 //!
 //! Invariants:
-//! - A free span whose unreleased pages have been free for AGE (250 ms) is released with
+//! - A free heap span whose unreleased pages have been free for AGE (250 ms) is released with
 //!   madvise: MADV_DONTNEED by default (RSS falls at once, and the pages read as zeros, which
 //!   spares calloc the clearing), MADV_FREE under GODEBUG=madvdontneed=0 (cheaper; the kernel
 //!   takes the pages only under memory pressure, and they may keep their bytes). So pages a
@@ -10,25 +11,30 @@
 //!   frees and reuses memory within AGE never pays for page faults.
 //! - The span being released is lent out of the heap (SPAN_SCAVENGING) for the madvise, so
 //!   the heap lock is never held across a system call.
-//! - Go's gcenable starts bgscavenge at start-up; here it starts when a free first leaves the
-//!   heap with idle pages, since a goroutine means sysmon's thread, which most small programs
-//!   never need (hello's start-up budget). It parks while there is nothing to release and the
-//!   free that next leaves idle pages wakes it: `STATE` PARKED -> RUNNING by CAS, so exactly
-//!   one waker readies it, and the scavenger re-checks the heap after publishing PARKED (both
-//!   sides use SeqCst), so a wakeup is never lost.
-//! - It is a system goroutine: rt_numgoroutine does not count it, and while it is parked it
-//!   does not hide a deadlock (while it sleeps on its timer, a deadlock is reported once the
-//!   timer has fired and it has parked).
-//! - Waking needs a P (goready, rt_go); a free on a thread without one leaves the scavenger
-//!   to the next free that has one.
+//! - Dead goroutines keep their stacks for reuse (proc.rs: gfput), and the pages they touched
+//!   stay resident. Each pass moves the dead Gs of `Sched.gfree` to `gfree_aging`, and the ones
+//!   already there (dead for a whole pass, AGE or more) out of the lists: their stacks are
+//!   released without sched.lock, then they join `gfree_cold`. The mapping stays, so reuse
+//!   costs page faults but no mmap, and each dead G is released once however many passes it
+//!   waits. gfget takes warm Gs first.
+//! - Go's gcenable starts bgscavenge at start-up; here `enable_ms` starts it with the first
+//!   goroutine (or a free that leaves idle heap pages starts the goroutines), since a goroutine
+//!   means sysmon's thread, which hello's start-up budget has no room for. It is a system
+//!   goroutine (goid 0, not counted by rt_numgoroutine).
+//! - It sleeps on a timer while memory is waiting to age and parks when nothing is. A free that
+//!   leaves idle heap pages wakes it (`wake`: it needs a P for goready), and so does sysmon when
+//!   goroutines have died since (`poke`: it has no P, so it queues the goroutine globally).
+//!   `STATE` PARKED -> RUNNING by CAS picks exactly one waker; the scavenger re-checks for work
+//!   after publishing PARKED (both sides SeqCst), so a wakeup is never lost. While parked it
+//!   does not hide a deadlock; while it sleeps, a deadlock is reported once it has parked.
 use core::ptr::null_mut;
-use core::sync::atomic::Ordering::{Relaxed, SeqCst};
+use core::sync::atomic::Ordering::{Relaxed, Release, SeqCst};
 use core::sync::atomic::{AtomicPtr, AtomicU32};
 
 use crate::mheap::{with_heap, HEAP};
 use crate::proc::{gopark, goready};
-use crate::proc_m::getm;
-use crate::runtime2::G;
+use crate::proc_m::{getm, sched, wakep};
+use crate::runtime2::{G, G_RUNNABLE};
 use crate::sizeclasses::PAGE_SIZE;
 use crate::sys_linux::{self, MADV_DONTNEED, MADV_FREE};
 use crate::vdso::nanotime;
@@ -46,8 +52,21 @@ fn idle_pages() -> usize {
     unsafe { (*HEAP.get()).idle.load(SeqCst) }
 }
 
-/// Starts or wakes the scavenger if the heap has idle pages. Called after a free that may
-/// have returned pages to the heap, outside the allocator's locks, on a goroutine.
+/// Goroutines have died since the last pass (a racy read: sysmon's and the scavenger's hint).
+fn dead_gs() -> bool {
+    // SAFETY: a racy read of one pointer-sized field; a stale value only delays or repeats a
+    // pass.
+    unsafe { !core::ptr::read_volatile(&(*sched()).gfree).is_null() }
+}
+
+/// Starts the scavenger (`enable_ms`, on a goroutine holding a P).
+pub fn start() {
+    STATE.store(RUNNING, SeqCst);
+    crate::proc::go_system(bgscavenge);
+}
+
+/// Wakes the scavenger if the heap has idle pages. Called after a free that may have returned
+/// pages to the heap, outside the allocator's locks, on a goroutine.
 pub fn wake() {
     let s = STATE.load(SeqCst);
     // SAFETY: getm is the current M; a P held by it may queue goroutines.
@@ -55,34 +74,54 @@ pub fn wake() {
         return;
     }
     if s == UNSTARTED {
-        if STATE.compare_exchange(UNSTARTED, RUNNING, SeqCst, Relaxed).is_ok() {
-            crate::proc::rt_go(bgscavenge, null_mut());
-        }
+        crate::proc_m::enable_ms();
     } else if STATE.compare_exchange(PARKED, RUNNING, SeqCst, Relaxed).is_ok() {
         // SAFETY: the CAS made us the one waker of the parked scavenger.
         unsafe { goready(SCAVENGER.load(SeqCst), false) };
     }
 }
 
-/// Goroutines the runtime runs for itself, left out of rt_numgoroutine.
-pub fn system_goroutines() -> i64 {
-    i64::from(STATE.load(Relaxed) != UNSTARTED)
+/// sysmon, every tick: wakes a parked scavenger when goroutines have died since its last pass.
+pub fn poke() {
+    if STATE.load(SeqCst) != PARKED || !dead_gs() {
+        return;
+    }
+    if STATE.compare_exchange(PARKED, RUNNING, SeqCst, Relaxed).is_ok() {
+        let gp = SCAVENGER.load(SeqCst);
+        // SAFETY: the CAS made sysmon the one waker of the parked scavenger; with no P it goes
+        // on the global queue, and an idle P, if any, gets an M for it.
+        unsafe {
+            (*gp).status.store(G_RUNNABLE, Release);
+            (*sched()).runq.put(gp);
+        }
+        wakep();
+    }
 }
 
 extern "C" fn bgscavenge(_: *mut u8) {
     SCAVENGER.store(crate::tls::getg(), SeqCst);
     let dontneed = crate::malloc::madv_dontneed();
+    let advice = if dontneed { MADV_DONTNEED } else { MADV_FREE };
     loop {
         crate::malloc::drain_remote_now();
-        release_older_than(nanotime() - AGE, dontneed);
-        match with_heap(|h| h.oldest_idle()) {
-            Some(t) => crate::time::rt_sleep(t + AGE - nanotime()),
+        let now = nanotime();
+        release_older_than(now - AGE, dontneed);
+        let aging = release_dead_stacks(advice);
+        let heap = with_heap(|h| h.oldest_idle()).map(|t| t + AGE);
+        let next = match (heap, aging) {
+            (Some(t), true) => Some(t.min(now + AGE)),
+            (Some(t), false) => Some(t),
+            (None, true) => Some(now + AGE),
+            (None, false) => None,
+        };
+        match next {
+            Some(t) => crate::time::rt_sleep(t - nanotime()),
             None => gopark(park_scavenger, 0),
         }
     }
 }
 
-/// Releases every free span idle since `cutoff`.
+/// Releases every free heap span idle since `cutoff`.
 fn release_older_than(cutoff: i64, dontneed: bool) {
     let advice = if dontneed { MADV_DONTNEED } else { MADV_FREE };
     loop {
@@ -98,9 +137,43 @@ fn release_older_than(cutoff: i64, dontneed: bool) {
     }
 }
 
+/// One pass over the dead Gs (see the module comment); returns whether some are left aging.
+fn release_dead_stacks(advice: usize) -> bool {
+    let s = sched();
+    // SAFETY: the lists are under sched.lock; the Gs taken off them are dead and ours until
+    // they are put back, and nothing uses their stacks.
+    unsafe {
+        (*s).lock.lock();
+        let old = (*s).gfree_aging;
+        (*s).gfree_aging = (*s).gfree;
+        (*s).gfree = null_mut();
+        let aging = !(*s).gfree_aging.is_null();
+        (*s).lock.unlock();
+        if old.is_null() {
+            return aging;
+        }
+        let mut tail = old;
+        loop {
+            let st = (*tail).stack;
+            if st.lo != 0 {
+                sys_linux::madvise(st.lo, st.size(), advice);
+            }
+            if (*tail).schedlink.is_null() {
+                break;
+            }
+            tail = (*tail).schedlink;
+        }
+        (*s).lock.lock();
+        (*tail).schedlink = (*s).gfree_cold;
+        (*s).gfree_cold = old;
+        (*s).lock.unlock();
+        aging
+    }
+}
+
 extern "C" fn park_scavenger(_: usize) {
     STATE.store(PARKED, SeqCst);
-    if idle_pages() > 0 && STATE.compare_exchange(PARKED, RUNNING, SeqCst, Relaxed).is_ok() {
+    if (idle_pages() > 0 || dead_gs()) && STATE.compare_exchange(PARKED, RUNNING, SeqCst, Relaxed).is_ok() {
         // SAFETY: on g0 of an M holding its P, after park_m parked the scavenger; the CAS made
         // us its one waker.
         unsafe { goready(SCAVENGER.load(SeqCst), false) };

@@ -167,7 +167,9 @@ pub struct Stats {
 
 pub struct MHeap {
     free: [SpanList; SMALL_RUNS],
-    nonempty: u128,
+    /// Bit n set while free[n] is not empty (two words: a u128 shift would pull
+    /// compiler_builtins' `__ashlti3`, with its embedded bitcode, into the runtime object).
+    nonempty: [u64; 2],
     large: SpanList,
     /// Span records to reuse, linked through `next`.
     spare: *mut Span,
@@ -301,7 +303,7 @@ impl MHeap {
     pub const fn new() -> MHeap {
         MHeap {
             free: [const { SpanList::new() }; SMALL_RUNS],
-            nonempty: 0,
+            nonempty: [0; 2],
             large: SpanList::new(),
             spare: null_mut(),
             stats: Stats {
@@ -473,9 +475,17 @@ impl MHeap {
     /// Best fit: the smallest free run of at least `npages` pages, or null.
     fn find(&self, npages: usize) -> *mut Span {
         if npages < SMALL_RUNS {
-            let fit = self.nonempty >> npages << npages;
-            if fit != 0 {
-                return self.free[fit.trailing_zeros() as usize].first();
+            let (w, b) = (npages / 64, npages % 64);
+            let first = self.nonempty[w] >> b << b;
+            let fit = if first != 0 {
+                w * 64 + first.trailing_zeros() as usize
+            } else if w == 0 && self.nonempty[1] != 0 {
+                64 + self.nonempty[1].trailing_zeros() as usize
+            } else {
+                SMALL_RUNS
+            };
+            if fit < SMALL_RUNS {
+                return self.free[fit].first();
             }
         }
         let mut best: *mut Span = null_mut();
@@ -499,7 +509,7 @@ impl MHeap {
         if n < SMALL_RUNS {
             // SAFETY: as above.
             unsafe { self.free[n].push(s) };
-            self.nonempty |= 1 << n;
+            self.nonempty[n / 64] |= 1 << (n % 64);
         } else {
             // SAFETY: as above.
             unsafe { self.large.push(s) };
@@ -513,7 +523,7 @@ impl MHeap {
             // SAFETY: as above.
             unsafe { self.free[n].remove(s) };
             if self.free[n].is_empty() {
-                self.nonempty &= !(1 << n);
+                self.nonempty[n / 64] &= !(1 << (n % 64));
             }
         } else {
             // SAFETY: as above.

@@ -385,9 +385,13 @@ fn gfget(size: usize) -> (*mut G, u64) {
     unsafe {
         let s = sched();
         (*s).lock.lock();
-        let mut gp = (*s).gfree;
-        if !gp.is_null() {
-            (*s).gfree = (*gp).schedlink;
+        let list = [&mut (*s).gfree, &mut (*s).gfree_aging, &mut (*s).gfree_cold]
+            .into_iter()
+            .find(|l| !l.is_null());
+        let mut gp = null_mut();
+        if let Some(l) = list {
+            gp = *l;
+            *l = (*gp).schedlink;
         }
         let goid = next_goid(s);
         (*s).lock.unlock();
@@ -714,6 +718,18 @@ pub extern "C" fn rt_go_stack(f: extern "C" fn(*mut u8), arg: *mut u8, size: usi
     unsafe { newproc1(f as usize, arg as usize, gp, goid) };
 }
 
+/// Starts a goroutine the runtime runs for itself (Go's system goroutines, such as bgscavenge):
+/// it has goid 0 and is not counted by rt_numgoroutine, so programs see the same goroutine ids
+/// and counts with or without it. It must never return.
+pub fn go_system(f: extern "C" fn(*mut u8)) {
+    let gp = persistentalloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
+    // SAFETY: a new G, ours alone, given a stack before it is queued.
+    unsafe {
+        (*gp).stack = stackalloc_goroutine(stack::goroutine_size());
+        newproc1(f as usize, 0, gp, 0);
+    }
+}
+
 /// C API: yields the processor; the goroutine is requeued behind the others.
 #[no_mangle]
 pub extern "C" fn rt_gosched() {
@@ -756,7 +772,8 @@ pub unsafe extern "C" fn rt_ready(gp: *mut G) {
     unsafe { goready(gp, true) }
 }
 
-/// C API: the number of goroutines that exist (started and not yet ended), main's included.
+/// C API: the number of goroutines that exist (started and not yet ended), main's included;
+/// the runtime's own (go_system) are not counted.
 #[no_mangle]
 pub extern "C" fn rt_numgoroutine() -> i64 {
     // SAFETY: goidgen counts every goroutine ever started, nexited every one that ended; both
@@ -766,7 +783,7 @@ pub extern "C" fn rt_numgoroutine() -> i64 {
         (*s).lock.lock();
         let n = (*s).goidgen - (*s).nexited;
         (*s).lock.unlock();
-        n as i64 - crate::mgcscavenge::system_goroutines()
+        n as i64
     }
 }
 

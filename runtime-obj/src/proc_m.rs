@@ -186,6 +186,7 @@ pub fn enable_ms() {
         let v = crate::runtime1::late_vars();
         crate::stack::set_goroutine_size(v.stacksize as usize);
         crate::sysmon::start(&v);
+        crate::mgcscavenge::start();
     }
 }
 

@@ -230,8 +230,12 @@ pub struct Sched {
     pub main_started: AtomicBool,
     /// The global run queue (its own lock).
     pub runq: GlobalQueue,
-    /// Dead Gs kept with their stacks for reuse (Go: gFree).
+    /// Dead Gs kept with their stacks for reuse (Go: gFree), by how long they have been dead:
+    /// since the scavenger's last pass, before it (`gfree_aging`), and for two passes or more,
+    /// their stacks' pages released (`gfree_cold`: mgcscavenge.rs). gfget takes the warmest.
     pub gfree: *mut G,
+    pub gfree_aging: *mut G,
+    pub gfree_cold: *mut G,
     /// Every P ever made, `gomaxprocs` of them in service (rt_setmaxprocs changes both: a
     /// grown array is published before the count, a shrunk count before Ps retire; arrays are
     /// never freed, so a reader that loads the count, then the array, always reads live Ps).
@@ -264,6 +268,8 @@ pub static SCHED: Global<Sched> = Global::new(Sched {
     main_started: AtomicBool::new(false),
     runq: GlobalQueue::new(),
     gfree: null_mut(),
+    gfree_aging: null_mut(),
+    gfree_cold: null_mut(),
     allp: AtomicPtr::new(null_mut()),
     gomaxprocs: AtomicU32::new(0),
     nallp: AtomicU32::new(0),

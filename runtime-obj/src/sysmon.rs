@@ -89,6 +89,7 @@ extern "C" fn sysmon() -> ! {
         if PREEMPT.load(Relaxed) {
             preempt::check(now);
         }
+        crate::mgcscavenge::poke();
         if now >= next_procs {
             next_procs += 1_000_000_000;
             follow_cpus();

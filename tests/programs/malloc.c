@@ -13,6 +13,8 @@
  *                   malloc/free pairs: frees that interrupt malloc or free must be deferred
  *   rss MiB         allocates MiB in small blocks, frees them all, sleeps 1 s: prints RSS (KiB)
  *                   at the peak, right after the frees and after the sleep, and rt_memstats
+ *   stacks N        N goroutines each touch 64 KiB of their stacks and end; prints RSS (KiB) once
+ *                   they have ended and 1 s later, when their stacks should be released
  *   doublefree K    frees a block twice (K = small, adjacent, large) or frees a pointer malloc
  *                   did not return (K = wild, interior)
  *   uaf             writes to a freed block (run with GODEBUG=mallocdebug=1) */
@@ -239,6 +241,14 @@ static void one(void *arg)
     rt_waitgroup_done(&wg);
 }
 
+static void deep(void *arg)
+{
+    volatile char buf[64 << 10];
+    for (unsigned long i = 0; i < sizeof buf; i += 512)
+        buf[i] = (char)(unsigned long)arg;
+    rt_waitgroup_done(&wg);
+}
+
 /* ---- signals, without libc ---- */
 struct ksigaction {
     void (*handler)(int);
@@ -456,6 +466,15 @@ int main(int argc, char **argv)
         rt_printf("peak=%ld after_free=%ld after_1s=%ld idle=%lu released_before=%lu released_after=%lu inuse=%lu\n",
                   peak, after, rss_kib(), (unsigned long)(m0.heap_idle >> 10), (unsigned long)(m0.heap_released >> 10),
                   (unsigned long)(m1.heap_released >> 10), (unsigned long)(m1.heap_inuse >> 10));
+    } else if (mode[0] == 's' && mode[1] == 't') {
+        long before = rss_kib();
+        rt_waitgroup_add(&wg, (int64_t)a);
+        for (unsigned long i = 0; i < a; i++)
+            rt_go(deep, (void *)i);
+        rt_waitgroup_wait(&wg);
+        long ended = rss_kib();
+        rt_sleep(1000000000);
+        rt_printf("before=%ld ended=%ld after_1s=%ld goroutines=%ld\n", before, ended, rss_kib(), (long)rt_numgoroutine());
     } else if (mode[0] == 'd') {
         const char *k = argc > 2 ? argv[2] : "small";
         if (k[0] == 's') {
