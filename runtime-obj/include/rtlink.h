@@ -95,8 +95,10 @@ void rt_sleep(int64_t ns);
  * (vm.max_map_count - 8192) / 2 stacks have one (28,669 by default: each guard costs the
  * kernel two of its limited mappings); stacks beyond that have none. Running into the guard
  * page (or, for main's goroutine, off the OS stack) stops the program with
- * "fatal error: stack overflow in goroutine N (stack [lo, hi))", exit status 2. It is the next goroutine this P runs when the caller yields or blocks, unless an
- * idle P's thread takes it first. */
+ * "fatal error: stack overflow in goroutine N (stack [lo, hi))", exit status 2. A goroutine that
+ * ends leaves its stack to the next one; the pages it touched go back to the OS once it has been
+ * unused for 250-500 ms. It is the next goroutine this P runs when the caller yields or blocks,
+ * unless an idle P's thread takes it first. */
 void rt_go(void (*fn)(void *), void *arg);
 
 /* rt_go on a stack of size bytes, rounded up to whole pages and kept within 16 KiB and 1 GiB,

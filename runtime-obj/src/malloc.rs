@@ -14,6 +14,9 @@
 //!   free. A malloc that finds it set cannot be served safely and is a fatal error, as in Go.
 //! - Threads without a P (inside rt_entersyscall/rt_exitsyscall, or sysmon) use mcentral
 //!   directly, under its lock; so does every small malloc and free under GODEBUG=mallocdebug=1.
+//! - free never calls into the scheduler (a signal handler may free while its thread is
+//!   anywhere in the runtime); the slow paths of malloc, which handlers must not call, start or
+//!   wake the scavenger, and sysmon wakes it too.
 //! - On failure, malloc returns null with errno ENOMEM (rt_errno); nothing here throws except
 //!   for misuse: a double free, a pointer malloc never returned, a write to a freed object seen
 //!   in debug mode, and malloc re-entered from a signal handler.
@@ -122,6 +125,7 @@ fn alloc_small(mp: *mut M, c: usize) -> *mut u8 {
 
 #[inline(never)]
 fn alloc_small_slow(mp: *mut M, c: usize) -> *mut u8 {
+    crate::mgcscavenge::wake();
     drain_remote(mp);
     let s = settings();
     // SAFETY: mp is the current M; its P's cache is ours (see alloc_small).
@@ -172,6 +176,7 @@ fn alloc_large(size: usize, align: usize, zero: bool) -> *mut u8 {
     let Some(npages) = size.max(1).checked_add(extra + PAGE_SIZE - 1).map(|b| b >> PAGE_SHIFT) else {
         return null_mut();
     };
+    crate::mgcscavenge::wake();
     let s = with_heap(|h| h.alloc(npages, nanotime()));
     if s.is_null() {
         return null_mut();
@@ -210,9 +215,9 @@ fn mallocgc(size: usize, zero: bool) -> *mut u8 {
     p
 }
 
-/// Frees `addr` (inside enter/leave). Returns true if pages may have gone back to the heap.
+/// Frees `addr` (inside enter/leave).
 #[inline(always)]
-fn free_inner(mp: *mut M, addr: usize) -> bool {
+fn free_inner(mp: *mut M, addr: usize) {
     match mheap::class_of(addr) {
         Some(c) if c != 0 => {
             let mc = mcache(mp);
@@ -222,15 +227,11 @@ fn free_inner(mp: *mut M, addr: usize) -> bool {
                 if let Err((a, e)) = unsafe { (*mc).free(c as usize, addr as *mut u8) } {
                     bad_free(a, c as usize, e);
                 }
-                return false;
+                return;
             }
-            free_small_slow(c as usize, addr);
-            true
+            free_small_slow(c as usize, addr)
         }
-        _ => {
-            free_large(addr);
-            true
-        }
+        _ => free_large(addr),
     }
 }
 
@@ -374,11 +375,8 @@ pub unsafe extern "C" fn free(p: *mut u8) {
         push_remote(p as usize);
         return;
     }
-    let slow = free_inner(mp, p as usize);
+    free_inner(mp, p as usize);
     leave(mp);
-    if slow {
-        crate::mgcscavenge::wake();
-    }
 }
 
 /// C: resizes `p` to `size` bytes, in place when the size class (or, for a large object, its

@@ -18,12 +18,14 @@
 //!   costs page faults but no mmap, and each dead G is released once however many passes it
 //!   waits. gfget takes warm Gs first.
 //! - Go's gcenable starts bgscavenge at start-up; here `enable_ms` starts it with the first
-//!   goroutine (or a free that leaves idle heap pages starts the goroutines), since a goroutine
-//!   means sysmon's thread, which hello's start-up budget has no room for. It is a system
-//!   goroutine (goid 0, not counted by rt_numgoroutine).
-//! - It sleeps on a timer while memory is waiting to age and parks when nothing is. A free that
-//!   leaves idle heap pages wakes it (`wake`: it needs a P for goready), and so does sysmon when
-//!   goroutines have died since (`poke`: it has no P, so it queues the goroutine globally).
+//!   goroutine (or malloc's slow path, once the heap has idle pages, starts the goroutines),
+//!   since a goroutine means sysmon's thread, which hello's start-up budget has no room for. It
+//!   is a system goroutine (goid 0, not counted by rt_numgoroutine).
+//! - It sleeps on a timer while memory is waiting to age and parks when nothing is. malloc's
+//!   slow path wakes it when the heap has idle pages (`wake`: it needs a P for goready), and
+//!   sysmon does when goroutines have died or pages are idle (`poke`: it has no P, so it queues
+//!   the goroutine globally). free never does: a signal handler may free anywhere. So a program
+//!   with one goroutine that frees and then never allocates again keeps its freed pages.
 //!   `STATE` PARKED -> RUNNING by CAS picks exactly one waker; the scavenger re-checks for work
 //!   after publishing PARKED (both sides SeqCst), so a wakeup is never lost. While parked it
 //!   does not hide a deadlock; while it sleeps, a deadlock is reported once it has parked.
@@ -65,8 +67,9 @@ pub fn start() {
     crate::proc::go_system(bgscavenge);
 }
 
-/// Wakes the scavenger if the heap has idle pages. Called after a free that may have returned
-/// pages to the heap, outside the allocator's locks, on a goroutine.
+/// Starts or wakes the scavenger if the heap has idle pages. Called by malloc's slow paths,
+/// holding no lock (never by free: a signal handler may free while its thread is inside the
+/// scheduler).
 pub fn wake() {
     let s = STATE.load(SeqCst);
     // SAFETY: getm is the current M; a P held by it may queue goroutines.
@@ -81,9 +84,10 @@ pub fn wake() {
     }
 }
 
-/// sysmon, every tick: wakes a parked scavenger when goroutines have died since its last pass.
+/// sysmon, every tick: wakes a parked scavenger when goroutines have died since its last pass
+/// or the heap has idle pages.
 pub fn poke() {
-    if STATE.load(SeqCst) != PARKED || !dead_gs() {
+    if STATE.load(SeqCst) != PARKED || !(dead_gs() || idle_pages() > 0) {
         return;
     }
     if STATE.compare_exchange(PARKED, RUNNING, SeqCst, Relaxed).is_ok() {
