@@ -24,7 +24,7 @@
 //!   some page was used before (`Span.needzero`); small objects are always cleared.
 use core::ptr::null_mut;
 use core::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
-use core::sync::atomic::{compiler_fence, AtomicU64, AtomicU8, AtomicUsize};
+use core::sync::atomic::{compiler_fence, AtomicBool, AtomicU64, AtomicU8, AtomicUsize};
 
 use crate::mcache::MCache;
 use crate::mcentral::{BadFree, CENTRAL, POISON};
@@ -58,6 +58,7 @@ fn settings() -> u8 {
     }
     let v = crate::runtime1::late_vars();
     let s = READ | if v.mallocdebug { DEBUG } else { 0 } | if v.madvfree { MADV_FREE } else { 0 };
+    MCACHE_OFF.store(v.mallocdebug, Relaxed);
     SETTINGS.store(s, Relaxed);
     s
 }
@@ -95,7 +96,11 @@ fn leave(mp: *mut M) {
     unsafe { (*mp).mallocing = 0 };
 }
 
-/// The P's mcache, if the thread holds a P and the cache exists.
+/// Set under GODEBUG=mallocdebug=1 (when the settings are read, at the first small malloc,
+/// before any small object exists): frees bypass the mcaches, which stay empty.
+static MCACHE_OFF: AtomicBool = AtomicBool::new(false);
+
+/// The P's mcache, if the thread holds a P.
 #[inline(always)]
 fn mcache(mp: *mut M) -> *mut MCache {
     // SAFETY: mp is the current M; its P, if any, is held by it.
@@ -104,7 +109,7 @@ fn mcache(mp: *mut M) -> *mut MCache {
         if pp.is_null() {
             null_mut()
         } else {
-            (*pp).mcache
+            core::ptr::addr_of_mut!((*pp).mcache)
         }
     }
 }
@@ -128,15 +133,10 @@ fn alloc_small_slow(mp: *mut M, c: usize) -> *mut u8 {
     crate::mgcscavenge::wake();
     drain_remote(mp);
     let s = settings();
-    // SAFETY: mp is the current M; its P's cache is ours (see alloc_small).
-    unsafe {
-        let pp = (*mp).p;
-        if !pp.is_null() && s & DEBUG == 0 {
-            if (*pp).mcache.is_null() {
-                (*pp).mcache = MCache::new();
-            }
-            return (*(*pp).mcache).refill(c);
-        }
+    let mc = mcache(mp);
+    if !mc.is_null() && s & DEBUG == 0 {
+        // SAFETY: the P's cache is ours (see alloc_small); c is a class.
+        return unsafe { (*mc).refill(c) };
     }
     let debug = s & DEBUG != 0;
     let (p, n) = CENTRAL[c].take(c, 1, debug, nanotime());
@@ -221,7 +221,7 @@ fn free_inner(mp: *mut M, addr: usize) {
     match mheap::class_of(addr) {
         Some(c) if c != 0 => {
             let mc = mcache(mp);
-            if !mc.is_null() {
+            if !mc.is_null() && !MCACHE_OFF.load(Relaxed) {
                 // SAFETY: the P's cache (see alloc_small); a small page's class byte names the
                 // class of the object the program says it is done with.
                 if let Err((a, e)) = unsafe { (*mc).free(c as usize, addr as *mut u8) } {

@@ -18,21 +18,24 @@
 //!   tcache does; otherwise (the program stored that address there) it goes on. A double free through another P's list is
 //!   caught later, by the span bitmap, or not at all if the block is handed out twice first;
 //!   GODEBUG=mallocdebug=1 catches every one.
+//! - The cache lives inside its P (zeroed memory is an empty cache), so malloc reaches it with
+//!   no pointer to follow and no test for a missing one.
 //! - The counters are written only by the owner (a load and a store, no RMW) and read by
-//!   rt_memstats from any thread.
+//!   rt_memstats from any thread. malloc counts nothing: its count follows from the others
+//!   (`mallocs`).
 use core::ptr::null_mut;
-use core::sync::atomic::AtomicU64;
 use core::sync::atomic::Ordering::Relaxed;
+use core::sync::atomic::{AtomicU32, AtomicU64};
 
 use crate::mcentral::{BadFree, CENTRAL};
 use crate::sizeclasses::{batch, CLASS_BATCH, NUM_CLASSES};
 use crate::vdso::nanotime;
 
 #[repr(C)]
-#[derive(Clone, Copy)]
 struct FreeList {
     head: *mut usize,
-    n: u32,
+    /// Objects on the list (an atomic only so rt_memstats may read it racily).
+    n: AtomicU32,
 }
 
 impl FreeList {
@@ -40,7 +43,7 @@ impl FreeList {
     #[cold]
     fn holds(&self, p: *mut usize) -> bool {
         let mut q = self.head;
-        for _ in 0..self.n {
+        for _ in 0..self.n.load(Relaxed) {
             if q == p {
                 return true;
             }
@@ -54,20 +57,24 @@ impl FreeList {
 #[repr(C)]
 pub struct MCache {
     lists: [FreeList; NUM_CLASSES],
-    pub nmalloc: AtomicU64,
+    /// Objects taken from mcentral, given back to it, and freed into the lists.
+    taken: AtomicU64,
+    returned: AtomicU64,
     pub nfree: AtomicU64,
 }
 
-/// Adds one to a counter only its owner writes.
+/// Adds `n` to a counter only its owner writes.
 #[inline(always)]
-fn bump(c: &AtomicU64) {
-    c.store(c.load(Relaxed) + 1, Relaxed);
+fn add(c: &AtomicU64, n: u64) {
+    c.store(c.load(Relaxed) + n, Relaxed);
 }
 
 impl MCache {
-    /// A new, empty cache (zeroed persistentalloc memory is an empty cache).
-    pub fn new() -> *mut MCache {
-        crate::persistentalloc::persistentalloc(core::mem::size_of::<MCache>(), 64) as *mut MCache
+    /// Mallocs served by this cache so far: every object it took from mcentral or had freed
+    /// into it, less those it gave back or still holds.
+    pub fn mallocs(&self) -> u64 {
+        let held: u64 = self.lists.iter().map(|l| u64::from(l.n.load(Relaxed))).sum();
+        (self.taken.load(Relaxed) + self.nfree.load(Relaxed)).wrapping_sub(self.returned.load(Relaxed) + held)
     }
 
     /// An object of class `c` from the list, or null if the list is empty (then `refill`).
@@ -88,14 +95,22 @@ impl MCache {
             l.head = *p as *mut usize;
             *p.add(1) = 0;
         }
-        l.n -= 1;
-        bump(&self.nmalloc);
+        l.n.store(l.n.load(Relaxed) - 1, Relaxed);
         p as *mut u8
     }
 
-    /// Refills class `c`'s empty list with a batch from mcentral and returns its first object,
-    /// or null if the heap is out of memory.
-    pub fn refill(&mut self, c: usize) -> *mut u8 {
+    /// An object of class `c` from the list, refilled first with a batch from mcentral if it is
+    /// empty (it may not be: frees deferred from signal handlers are done just before); null if
+    /// the heap is out of memory.
+    ///
+    /// # Safety
+    /// As for `alloc`.
+    pub unsafe fn refill(&mut self, c: usize) -> *mut u8 {
+        // SAFETY: the caller's guarantee.
+        let p = unsafe { self.alloc(c) };
+        if !p.is_null() {
+            return p;
+        }
         let (p, n) = CENTRAL[c].take(c, batch(c), false, nanotime());
         if n == 0 {
             return null_mut();
@@ -103,13 +118,11 @@ impl MCache {
         // SAFETY: take links n objects of at least 16 bytes; the first is handed out (its key
         // word cleared), the rest become the list.
         unsafe {
-            self.lists[c] = FreeList {
-                head: *p as *mut usize,
-                n: n - 1,
-            };
+            self.lists[c].head = *p as *mut usize;
+            self.lists[c].n.store(n - 1, Relaxed);
             *p.add(1) = 0;
         }
-        bump(&self.nmalloc);
+        add(&self.taken, u64::from(n));
         p as *mut u8
     }
 
@@ -134,10 +147,11 @@ impl MCache {
             *obj.add(1) = key;
         }
         l.head = p as *mut usize;
-        l.n += 1;
-        bump(&self.nfree);
+        let n = l.n.load(Relaxed) + 1;
+        l.n.store(n, Relaxed);
+        add(&self.nfree, 1);
         // SAFETY: as above.
-        if l.n > 2 * u32::from(unsafe { *CLASS_BATCH.get_unchecked(c) }) {
+        if n > 2 * u32::from(unsafe { *CLASS_BATCH.get_unchecked(c) }) {
             return self.flush(c);
         }
         Ok(())
@@ -157,7 +171,8 @@ impl MCache {
             }
             l.head = *last as *mut usize;
         }
-        l.n -= k;
+        l.n.store(l.n.load(Relaxed) - k, Relaxed);
+        add(&self.returned, u64::from(k));
         // SAFETY: the k objects are free and linked; a bad one is a double free or a wild
         // pointer that slipped past the mcache, which give reports.
         unsafe { CENTRAL[c].give(c, first, k, false, nanotime()) }

@@ -41,14 +41,10 @@ pub unsafe extern "C" fn rt_memstats(out: *mut MemStats) {
     let (mut mallocs, mut frees) = (crate::malloc::NMALLOC.load(Relaxed), crate::malloc::NFREE.load(Relaxed));
     let (n, all) = allp_made();
     for i in 0..n {
-        // SAFETY: allp_made's Ps are live and never freed; a cache, once made, stays.
-        unsafe {
-            let c = (**all.add(i)).mcache;
-            if !c.is_null() {
-                mallocs += (*c).nmalloc.load(Relaxed);
-                frees += (*c).nfree.load(Relaxed);
-            }
-        }
+        // SAFETY: allp_made's Ps are live and never freed.
+        let c = unsafe { &(**all.add(i)).mcache };
+        mallocs += c.mallocs();
+        frees += c.nfree.load(Relaxed);
     }
     let pages = |n: usize| (n * PAGE_SIZE) as u64;
     // SAFETY: the caller's guarantee.

@@ -196,9 +196,8 @@ pub struct P {
     /// next schedules (time.rs, through the timer check).
     pub retire: AtomicBool,
     pub runq: RunQ,
-    /// This P's small-object cache (mcache.rs), made at its first malloc; only the M holding
-    /// the P uses it.
-    pub mcache: *mut crate::mcache::MCache,
+    /// This P's small-object cache (mcache.rs); only the M holding the P uses it.
+    pub mcache: crate::mcache::MCache,
 }
 
 /// Global scheduler state (Go: schedt).
