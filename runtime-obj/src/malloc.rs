@@ -18,8 +18,11 @@
 //!   anywhere in the runtime); the slow paths of malloc, which handlers must not call, start or
 //!   wake the scavenger, and sysmon wakes it too.
 //! - On failure, malloc returns null with errno ENOMEM (rt_errno); nothing here throws except
-//!   for misuse: a double free, a pointer malloc never returned, a write to a freed object seen
-//!   in debug mode, and malloc re-entered from a signal handler.
+//!   for misuse when it is seen: a double free, a pointer malloc never returned, a write to a
+//!   freed object (debug mode), and malloc re-entered from a signal handler. The fast path does
+//!   not check that a small pointer is an object's start (a bad one is caught when it reaches
+//!   its span, or at once in debug mode).
+//! - Runtime code that takes the allocator's locks outside malloc and free does so `guarded`.
 //! - The heap's released pages read as zeros, so calloc of a large object clears it only when
 //!   some page was used before (`Span.needzero`); small objects are always cleared.
 use core::ptr::null_mut;
@@ -177,15 +180,25 @@ fn alloc_large(size: usize, align: usize, zero: bool) -> *mut u8 {
         return null_mut();
     };
     crate::mgcscavenge::wake();
-    let s = with_heap(|h| h.alloc(npages, nanotime()));
+    drain_remote(getm());
+    let s = with_heap(|h| {
+        let s = h.alloc(npages, nanotime());
+        // SAFETY: a new in-use span; obj is set under the lock, so a racing double free of an
+        // old block at this address cannot match it.
+        unsafe {
+            if !s.is_null() {
+                (*s).obj = (*s).base.next_multiple_of(align);
+            }
+        }
+        s
+    });
     if s.is_null() {
         return null_mut();
     }
     NMALLOC.fetch_add(1, Relaxed);
     // SAFETY: a new in-use span of npages pages, ours.
     unsafe {
-        let p = (*s).base.next_multiple_of(align);
-        (*s).obj = p;
+        let p = (*s).obj;
         if zero && (*s).needzero {
             core::ptr::write_bytes(p as *mut u8, 0, size);
         }
@@ -280,13 +293,34 @@ fn drain_remote(mp: *mut M) {
     }
 }
 
-/// Frees what signal handlers left on REMOTE, from a goroutine outside the allocator (the
-/// scavenger), so those objects do not wait for the next slow path.
-pub fn drain_remote_now() {
+/// Runs `f` marked as inside the allocator, for runtime code outside malloc and free that
+/// takes the allocator's locks (the scavenger, rt_memstats, retiring a P): a signal handler
+/// that interrupts it and frees must defer its free, or it could wait on a lock its own thread
+/// holds.
+pub fn guarded<R>(f: impl FnOnce() -> R) -> R {
     let mp = getm();
-    if enter(mp) {
-        drain_remote(mp);
+    let entered = enter(mp);
+    let r = f();
+    if entered {
         leave(mp);
+    }
+    r
+}
+
+/// Frees what signal handlers left on REMOTE, from a goroutine outside the allocator (the
+/// scavenger, rt_memstats), so those objects do not wait for the next slow path.
+pub fn drain_remote_now() {
+    guarded(|| drain_remote(getm()));
+}
+
+/// Gives the cache of `pp`, a P leaving service, back to mcentral.
+///
+/// # Safety
+/// The current M holds `pp`.
+pub unsafe fn flush_cache(pp: *mut crate::runtime2::P) {
+    // SAFETY: the caller's guarantee: the cache is ours.
+    if let Err((a, e)) = guarded(|| unsafe { (*pp).mcache.flush_all() }) {
+        bad_free(a, mheap::class_of(a).unwrap_or(0) as usize, e);
     }
 }
 

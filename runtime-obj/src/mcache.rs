@@ -18,6 +18,8 @@
 //!   tcache does; otherwise (the program stored that address there) it goes on. A double free through another P's list is
 //!   caught later, by the span bitmap, or not at all if the block is handed out twice first;
 //!   GODEBUG=mallocdebug=1 catches every one.
+//! - A P leaving service (rt_setmaxprocs shrinking, or sysmon following fewer CPUs) gives its
+//!   whole cache back, so its objects do not pin their spans while it waits to return.
 //! - The cache lives inside its P (zeroed memory is an empty cache), so malloc reaches it with
 //!   no pointer to follow and no test for a missing one.
 //! - The counters are written only by the owner (a load and a store, no RMW) and read by
@@ -72,9 +74,23 @@ fn add(c: &AtomicU64, n: u64) {
 impl MCache {
     /// Mallocs served by this cache so far: every object it took from mcentral or had freed
     /// into it, less those it gave back or still holds.
+    /// Read from another thread while the owner works, the counters may disagree by a batch:
+    /// the result is clamped at 0.
     pub fn mallocs(&self) -> u64 {
         let held: u64 = self.lists.iter().map(|l| u64::from(l.n.load(Relaxed))).sum();
-        (self.taken.load(Relaxed) + self.nfree.load(Relaxed)).wrapping_sub(self.returned.load(Relaxed) + held)
+        let got = self.taken.load(Relaxed) + self.nfree.load(Relaxed);
+        got.saturating_sub(self.returned.load(Relaxed) + held)
+    }
+
+    /// Gives every list back to mcentral (a P leaving service).
+    pub fn flush_all(&mut self) -> Result<(), (usize, BadFree)> {
+        for c in 1..NUM_CLASSES {
+            let n = self.lists[c].n.load(Relaxed);
+            if n > 0 {
+                self.give_back(c, n)?;
+            }
+        }
+        Ok(())
     }
 
     /// An object of class `c` from the list, or null if the list is empty (then `refill`).
@@ -160,11 +176,15 @@ impl MCache {
     /// Gives a batch of class `c`'s list back to mcentral.
     #[inline(never)]
     fn flush(&mut self, c: usize) -> Result<(), (usize, BadFree)> {
-        let k = batch(c);
+        self.give_back(c, batch(c))
+    }
+
+    /// Gives the first `k` objects of class `c`'s list (which has at least `k`) to mcentral.
+    fn give_back(&mut self, c: usize, k: u32) -> Result<(), (usize, BadFree)> {
         let l = &mut self.lists[c];
         let first = l.head;
         let mut last = first;
-        // SAFETY: the list has more than k linked objects.
+        // SAFETY: the list has at least k linked objects.
         unsafe {
             for _ in 1..k {
                 last = *last as *mut usize;

@@ -8,9 +8,15 @@
 //!   spares calloc the clearing), MADV_FREE under GODEBUG=madvdontneed=0 (cheaper; the kernel
 //!   takes the pages only under memory pressure, and they may keep their bytes). So pages a
 //!   program frees are back with the OS within about AGE to 2 x AGE, while a program that
-//!   frees and reuses memory within AGE never pays for page faults.
-//! - The span being released is lent out of the heap (SPAN_SCAVENGING) for the madvise, so
-//!   the heap lock is never held across a system call.
+//!   frees and reuses memory within AGE never pays for page faults (a merged free span keeps
+//!   the newer of its parts' times, so old idle pages wait with the fresh ones beside them).
+//! - The span being released is lent out of the heap (SPAN_SCAVENGING), at most 16 MiB of it
+//!   at a time, for the madvise, so the heap lock is never held across a system call, and the
+//!   madvise calls run as blocking system calls (entersyscall): the scavenger's P goes on
+//!   serving the program meanwhile. A span madvise refuses (locked memory) goes back as it was,
+//!   counted as newly freed, so it is not retried at once.
+//! - Its heap calls are `guarded` (M.mallocing set), so a signal handler that interrupts it and
+//!   frees defers its free instead of waiting on a lock its own thread holds.
 //! - Dead goroutines keep their stacks for reuse (proc.rs: gfput), and the pages they touched
 //!   stay resident. Each pass moves the dead Gs of `Sched.gfree` to `gfree_aging`, and the ones
 //!   already there (dead for a whole pass, AGE or more) out of the lists: their stacks are
@@ -33,6 +39,7 @@ use core::ptr::null_mut;
 use core::sync::atomic::Ordering::{Relaxed, Release, SeqCst};
 use core::sync::atomic::{AtomicPtr, AtomicU32};
 
+use crate::malloc::guarded;
 use crate::mheap::{with_heap, HEAP};
 use crate::proc::{gopark, goready};
 use crate::proc_m::{getm, sched, wakep};
@@ -111,7 +118,7 @@ extern "C" fn bgscavenge(_: *mut u8) {
         let now = nanotime();
         release_older_than(now - AGE, dontneed);
         let aging = release_dead_stacks(advice);
-        let heap = with_heap(|h| h.oldest_idle()).map(|t| t + AGE);
+        let heap = guarded(|| with_heap(|h| h.oldest_idle())).map(|t| t + AGE);
         let next = match (heap, aging) {
             (Some(t), true) => Some(t.min(now + AGE)),
             (Some(t), false) => Some(t),
@@ -125,20 +132,28 @@ extern "C" fn bgscavenge(_: *mut u8) {
     }
 }
 
-/// Releases every free heap span idle since `cutoff`.
+/// Releases every free heap span idle since `cutoff`, a lent piece (at most 16 MiB) at a time.
 fn release_older_than(cutoff: i64, dontneed: bool) {
     let advice = if dontneed { MADV_DONTNEED } else { MADV_FREE };
     loop {
-        let s = with_heap(|h| h.take_old(cutoff));
+        let s = guarded(|| with_heap(|h| h.take_old(cutoff)));
         if s.is_null() {
             return;
         }
         // SAFETY: take_old lent us the span: free pages no one uses until we give it back.
-        unsafe {
-            sys_linux::madvise((*s).base, (*s).npages * PAGE_SIZE, advice);
-            with_heap(|h| h.return_scavenged(s, dontneed));
-        }
+        let ok = unsafe { blocking(|| sys_linux::madvise((*s).base, (*s).npages * PAGE_SIZE, advice)) } == 0;
+        // SAFETY: as above.
+        guarded(|| with_heap(|h| unsafe { h.return_scavenged(s, ok, ok && dontneed, nanotime()) }));
     }
+}
+
+/// Runs `f`, system calls only, as a system call that may block (entersyscall): the runtime's
+/// code is never preempted, so a long madvise would otherwise keep this P from the program.
+fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    crate::syscall::entersyscall();
+    let r = f();
+    crate::syscall::exitsyscall();
+    r
 }
 
 /// One pass over the dead Gs (see the module comment); returns whether some are left aging.
@@ -156,17 +171,19 @@ fn release_dead_stacks(advice: usize) -> bool {
         if old.is_null() {
             return aging;
         }
-        let mut tail = old;
-        loop {
-            let st = (*tail).stack;
-            if st.lo != 0 {
-                sys_linux::madvise(st.lo, st.size(), advice);
+        let tail = blocking(|| {
+            let mut tail = old;
+            loop {
+                let st = (*tail).stack;
+                if st.lo != 0 {
+                    sys_linux::madvise(st.lo, st.size(), advice);
+                }
+                if (*tail).schedlink.is_null() {
+                    return tail;
+                }
+                tail = (*tail).schedlink;
             }
-            if (*tail).schedlink.is_null() {
-                break;
-            }
-            tail = (*tail).schedlink;
-        }
+        });
         (*s).lock.lock();
         (*tail).schedlink = (*s).gfree_cold;
         (*s).gfree_cold = old;

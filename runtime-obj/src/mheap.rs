@@ -39,6 +39,8 @@ const ARENA_PAGES: usize = ARENA_BYTES / PAGE_SIZE;
 const ARENA_SLOTS: usize = 1 << (47 - ARENA_SHIFT);
 /// Free lists by exact size below this many pages; a sorted-by-nothing list above.
 const SMALL_RUNS: usize = 128;
+/// The most pages the scavenger takes out of circulation at once (16 MiB).
+const MAX_LEND: usize = 2048;
 /// More pages than this can never be mapped: a request for them fails without a system call.
 const MAX_PAGES: usize = 1 << (47 - PAGE_SHIFT);
 
@@ -282,6 +284,13 @@ fn set_pages(base: usize, npages: usize, s: *mut Span, class: u8) {
     });
 }
 
+/// Whether the heap page at `addr` is released.
+fn page_released(addr: usize) -> bool {
+    let i = page_index(addr);
+    // SAFETY: a heap page has an arena record.
+    unsafe { (*arena_of(addr)).released[i / 64] >> (i % 64) & 1 == 1 }
+}
+
 /// Records small span `s`'s class for its pages, so free() finds it without the span.
 ///
 /// # Safety
@@ -334,17 +343,11 @@ impl MHeap {
         // SAFETY: find returns a live free span of at least npages pages on a free list.
         unsafe {
             self.unlist(s);
-            let sp = &mut *s;
-            if sp.npages > npages {
-                let rest = self.new_span(sp.base + npages * PAGE_SIZE, sp.npages - npages);
-                let r = &mut *rest;
-                r.state = SPAN_FREE;
-                r.free_since = sp.free_since;
-                sp.npages = npages;
-                r.released = sp.released - self.count_released(sp);
-                set_ends(r, rest);
+            let rest = self.cut(s, npages);
+            if !rest.is_null() {
                 self.list(rest);
             }
+            let sp = &mut *s;
             let released = self.count_released(sp);
             let mut zeroed = true;
             each_arena(sp.base, npages, |a, i, n| {
@@ -366,6 +369,31 @@ impl MHeap {
         }
         self.publish();
         s
+    }
+
+    /// Cuts free span `s` (off the lists) after its first `npages` pages: the rest, if any,
+    /// becomes a free span of its own with the same history, returned unlisted (else null).
+    ///
+    /// # Safety
+    /// `s` is a free span of this heap on no list, of at least `npages` pages.
+    unsafe fn cut(&mut self, s: *mut Span, npages: usize) -> *mut Span {
+        // SAFETY: the caller's guarantee; the new span covers pages only s covered.
+        unsafe {
+            let sp = &mut *s;
+            if sp.npages == npages {
+                return null_mut();
+            }
+            let rest = self.new_span(sp.base + npages * PAGE_SIZE, sp.npages - npages);
+            let r = &mut *rest;
+            r.state = SPAN_FREE;
+            r.free_since = sp.free_since;
+            sp.npages = npages;
+            r.released = sp.released - self.count_released(sp);
+            sp.released -= r.released;
+            set_ends(r, rest);
+            set_ends(sp, s);
+            rest
+        }
     }
 
     /// Takes back an in-use span (or one `take_old` lent out), merging it with free neighbours.
@@ -418,9 +446,13 @@ impl MHeap {
     }
 
     /// Adds free neighbour `o`'s pages and history to `s` (whose base already covers both).
+    /// When both have unreleased pages the newer time wins: pages just freed must not be
+    /// released as if old because an old idle page lay next to them (a program that frees and
+    /// reuses memory within the scavenger's AGE should never pay page faults); the old page
+    /// waits with them.
     fn absorb(s: &mut Span, o: &Span) {
         let (s_idle, o_idle) = (s.npages > s.released, o.npages > o.released);
-        if !s_idle || (o_idle && o.free_since < s.free_since) {
+        if !s_idle || (o_idle && o.free_since > s.free_since) {
             s.free_since = o.free_since;
         }
         s.npages += o.npages;
@@ -572,16 +604,34 @@ impl MHeap {
         self.idle.store(self.stats.free - self.stats.released, SeqCst);
     }
 
-    /// Lends out a free span whose unreleased pages have been free since `cutoff` or before,
-    /// for the scavenger to release without the lock (give it back with `return_scavenged`).
+    /// Lends out part of a free span whose unreleased pages have been free since `cutoff` or
+    /// before: at most MAX_LEND pages from its first unreleased one (the rest stays free for
+    /// allocation meanwhile, and each loan makes progress), for the scavenger to release
+    /// without the lock (give it back with `return_scavenged`).
     pub fn take_old(&mut self, cutoff: i64) -> *mut Span {
         let s = self.find_idle(|s| s.free_since <= cutoff);
-        if !s.is_null() {
-            self.unlist(s);
-            // SAFETY: a free span just taken off its list.
-            unsafe { (*s).state = SPAN_SCAVENGING };
+        if s.is_null() {
+            return s;
         }
-        s
+        self.unlist(s);
+        // SAFETY: a free span just taken off its list; the pieces cut off are listed again.
+        unsafe {
+            let sp = &*s;
+            let first = (0..sp.npages)
+                .find(|&i| !page_released(sp.base + i * PAGE_SIZE))
+                .unwrap_or(0);
+            let mut t = s;
+            if first > 0 {
+                t = self.cut(s, first);
+                self.list(s);
+            }
+            let rest = self.cut(t, (*t).npages.min(MAX_LEND));
+            if !rest.is_null() {
+                self.list(rest);
+            }
+            (*t).state = SPAN_SCAVENGING;
+            t
+        }
     }
 
     /// The earliest time a free span with unreleased pages became free, if there is one.
@@ -612,13 +662,20 @@ impl MHeap {
     }
 
     /// Takes back a span lent by `take_old` whose pages have all been released (and read as
-    /// zeros, if `zeroed`).
+    /// zeros, if `zeroed`), or, if releasing them failed (`!released`: madvise refuses locked
+    /// memory), unchanged but counted as freed `now`, so it is not retried at once.
     ///
     /// # Safety
     /// `s` came from `take_old`.
-    pub unsafe fn return_scavenged(&mut self, s: *mut Span, zeroed: bool) {
+    pub unsafe fn return_scavenged(&mut self, s: *mut Span, released: bool, zeroed: bool, now: i64) {
         // SAFETY: the caller's guarantee.
         let sp = unsafe { &mut *s };
+        if !released {
+            sp.free_since = now;
+            // SAFETY: s is still SPAN_SCAVENGING, which free() takes back without counting it.
+            unsafe { self.free(s, now) };
+            return;
+        }
         let newly = sp.npages - self.count_released(sp);
         each_arena(sp.base, sp.npages, |a, i, k| {
             each_word(&mut a.released, i, k, |w, m| *w |= m);
@@ -798,7 +855,7 @@ mod tests {
             let t = h.take_old(100);
             assert!(!t.is_null());
             assert!(sys_linux::madvise((*t).base, (*t).npages * PAGE_SIZE, sys_linux::MADV_DONTNEED) == 0);
-            h.return_scavenged(t, true);
+            h.return_scavenged(t, true, true, 0);
             assert_eq!(h.stats.released, released + 4);
             assert_eq!(h.idle.load(Relaxed), 0);
             assert_eq!(h.oldest_idle(), None);
@@ -810,6 +867,44 @@ mod tests {
             h.free(u, 0);
             let v = h.alloc(4, 0);
             assert!((*v).needzero, "a page used and freed holds old bytes");
+        }
+    }
+
+    #[test]
+    fn the_scavenger_borrows_16_mib_at_a_time_and_a_refused_release_changes_nothing() {
+        let mut h = heap();
+        let big = h.alloc(3 * MAX_LEND, 0);
+        let neighbour = h.alloc(1, 0);
+        // SAFETY: spans from h.
+        unsafe {
+            core::ptr::write_bytes((*big).base as *mut u8, 1, 3 * MAX_LEND * PAGE_SIZE);
+            h.free(big, 10);
+            let released = h.stats.released;
+            let t = h.take_old(10);
+            assert_eq!((*t).npages, MAX_LEND, "lends at most MAX_LEND pages");
+            assert!(!h.find(2 * MAX_LEND).is_null(), "the rest stays free for allocation");
+            h.return_scavenged(t, false, false, 50);
+            assert_eq!(h.stats.released, released, "a refused release releases nothing");
+            // A loan starts at the first unreleased page, so successive loans make progress.
+            let a = h.take_old(100);
+            h.return_scavenged(a, true, true, 0);
+            let b = h.take_old(100);
+            assert_eq!(
+                (*b).base,
+                (*a).base + MAX_LEND * PAGE_SIZE,
+                "the next loan starts after the released pages"
+            );
+            h.return_scavenged(b, false, false, 50);
+            assert_eq!(
+                h.oldest_idle(),
+                Some(50),
+                "and counts as freed now, merged with the newer time"
+            );
+            let u = h.alloc(3 * MAX_LEND, 0);
+            assert!((*u).needzero, "still dirty");
+            h.free(u, 60);
+            h.free(neighbour, 5);
+            assert_eq!(h.oldest_idle(), Some(60), "merging keeps the newer time");
         }
     }
 

@@ -37,7 +37,7 @@ pub struct MemStats {
 #[no_mangle]
 pub unsafe extern "C" fn rt_memstats(out: *mut MemStats) {
     crate::malloc::drain_remote_now();
-    let st = with_heap(|h| h.stats);
+    let st = crate::malloc::guarded(|| with_heap(|h| h.stats));
     let (mut mallocs, mut frees) = (crate::malloc::NMALLOC.load(Relaxed), crate::malloc::NFREE.load(Relaxed));
     let (n, all) = allp_made();
     for i in 0..n {

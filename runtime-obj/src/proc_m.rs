@@ -765,6 +765,7 @@ pub fn retire_p(mp: *mut M) {
             (*s).lock.unlock();
             return;
         }
+        crate::malloc::flush_cache(pp);
         (*pp).status.store(P_RETIRED, Release);
         (*pp).m = null_mut();
         (*mp).p = null_mut();
