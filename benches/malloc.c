@@ -7,7 +7,9 @@
  *                 16-256 B in its place: ns per step
  *   release MiB   malloc MiB mebibytes in random 16-4096 B objects, touch them, free them all,
  *                 then print "peak_kib rss_after_free_kib rss_after_1s_kib" (VmRSS), to see
- *                 how much of the freed memory goes back to the OS
+ *                 how much of the freed memory goes back to the OS; rtlink's build adds a
+ *                 second line, the heap's released KiB before and after the second
+ *                 (rt_memstats; tests/malloc.rs runs this mode too)
  * Sizes come from a xorshift generator with a fixed seed, so every build sees the same sequence. */
 #ifdef RTLINK
 #include <rtlink.h>
@@ -165,8 +167,16 @@ int main(int argc, char **argv)
             free(all[i]);
         free(all);
         long after = rss_kib();
+#ifdef RTLINK
+        struct rt_memstats m0, m1;
+        rt_memstats(&m0);
+#endif
         nap_ns(1000000000L);
         print("%ld %ld %ld\n", peak, after, rss_kib());
+#ifdef RTLINK
+        rt_memstats(&m1);
+        print("released %lu %lu\n", (unsigned long)(m0.heap_released >> 10), (unsigned long)(m1.heap_released >> 10));
+#endif
         return 0;
     } else {
         print("unknown mode %s\n", mode);

@@ -221,6 +221,6 @@ print()
 print("| 200 MiB in blocks of 16-4,096 B, all freed: RSS in KiB | at peak | right after free | 1 s later | released within 1 s |")
 print("| --- | ---: | ---: | ---: | ---: |")
 for impl in ("glibc", "musl", "rtlink"):
-    peak, after, later = (int(v) for v in open(f"{out}/malloc-{impl}-release").read().split())
+    peak, after, later = (int(v) for v in open(f"{out}/malloc-{impl}-release").readline().split())
     print(f"| {impl} | {peak:,} | {after:,} | {later:,} | {100 * (peak - later) / peak:.0f}% |")
 EOF

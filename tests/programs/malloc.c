@@ -11,8 +11,6 @@
  *   nop             frees with no P (between rt_entersyscall and rt_exitsyscall)
  *   signal N        a timer signal every 20 us frees blocks from its handler while main runs N
  *                   malloc/free pairs: frees that interrupt malloc or free must be deferred
- *   rss MiB         allocates MiB in small blocks, frees them all, sleeps 1 s: prints RSS (KiB)
- *                   at the peak, right after the frees and after the sleep, and rt_memstats
  *   stacks N        N goroutines each touch 64 KiB of their stacks and end; prints RSS (KiB) once
  *                   they have ended and 1 s later, when their stacks should be released
  *   doublefree K    frees a block twice (K = small, adjacent, large) or frees a pointer malloc
@@ -442,30 +440,6 @@ int main(int argc, char **argv)
         rt_printf("ok balanced=%d\n", m.mallocs == m.frees);
     } else if (mode[0] == 's' && mode[1] == 'i') {
         signal_mode(a);
-    } else if (mode[0] == 'r') {
-        unsigned long want = a << 20, got = 0, count = 0;
-        char **all = malloc(want / 16 * sizeof *all);
-        unsigned long x = 7;
-        while (got < want) {
-            size_t size = 16 + next(&x) % 2000;
-            char *p = malloc(size);
-            for (size_t k = 0; k < size; k += 256)
-                p[k] = 1;
-            all[count++] = p;
-            got += size;
-        }
-        long peak = rss_kib();
-        for (unsigned long i = 0; i < count; i++)
-            free(all[i]);
-        free(all);
-        long after = rss_kib();
-        struct rt_memstats m0, m1;
-        rt_memstats(&m0);
-        rt_sleep(1000000000);
-        rt_memstats(&m1);
-        rt_printf("peak=%ld after_free=%ld after_1s=%ld idle=%lu released_before=%lu released_after=%lu inuse=%lu\n",
-                  peak, after, rss_kib(), (unsigned long)(m0.heap_idle >> 10), (unsigned long)(m0.heap_released >> 10),
-                  (unsigned long)(m1.heap_released >> 10), (unsigned long)(m1.heap_inuse >> 10));
     } else if (mode[0] == 's' && mode[1] == 't') {
         long before = rss_kib();
         rt_waitgroup_add(&wg, (int64_t)a);
