@@ -227,7 +227,7 @@ pub fn class_of(addr: usize) -> Option<u8> {
 /// The span the page map gives for `addr` (maybe stale for a free span's interior: see the
 /// module comment), or null.
 #[inline(always)]
-pub fn span_at(addr: usize) -> *mut Span {
+fn span_at(addr: usize) -> *mut Span {
     let a = arena_of(addr);
     if a.is_null() {
         return null_mut();
