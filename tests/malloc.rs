@@ -119,6 +119,17 @@ fn freed_pages_go_back_to_the_os_within_a_second() {
 }
 
 #[test]
+fn a_p_leaving_service_gives_its_cache_back() {
+    let out = ok_line("2", "", &["retire"], 20);
+    let (before, after) = (get_from(&out, "inuse_before"), get_from(&out, "inuse_after"));
+    assert!(
+        before > 0 && after < before,
+        "the retired P's cached blocks pin their span: {out}"
+    );
+    assert!(out.contains("balanced=1"), "{out}");
+}
+
+#[test]
 fn stacks_of_dead_goroutines_go_back_to_the_os() {
     let (code, out, err) = run_malloc("2", "", &["stacks", "2000"], 30);
     assert_eq!(code, 0, "{out}{err}");

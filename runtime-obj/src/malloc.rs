@@ -316,7 +316,8 @@ pub fn drain_remote_now() {
 /// Gives the cache of `pp`, a P leaving service, back to mcentral.
 ///
 /// # Safety
-/// The current M holds `pp`.
+/// Nothing else uses `pp`'s cache: the current M holds `pp`, or `pp` was just retired from the
+/// idle list under sched.lock (held; the allocator's locks nest inside it).
 pub unsafe fn flush_cache(pp: *mut crate::runtime2::P) {
     // SAFETY: the caller's guarantee: the cache is ours.
     if let Err((a, e)) = guarded(|| unsafe { (*pp).mcache.flush_all() }) {

@@ -731,6 +731,7 @@ pub fn setmaxprocs(n: u32) -> u32 {
             } else if (*p).status.load(Relaxed) == P_IDLE && pidle_remove(p) {
                 (*p).status.store(P_RETIRED, Release);
                 crate::time::move_timers(p, *all);
+                crate::malloc::flush_cache(p);
             } else {
                 (*p).retire.store(true, Release);
                 (*p).timer0.store(1, Release);

@@ -11,6 +11,8 @@
  *   nop             frees with no P (between rt_entersyscall and rt_exitsyscall)
  *   signal N        a timer signal every 20 us frees blocks from its handler while main runs N
  *                   malloc/free pairs: frees that interrupt malloc or free must be deferred
+ *   retire          a goroutine on the second P frees into that P's cache; then GOMAXPROCS
+ *                   drops to 1: the retired P's cache must go back (heap in use falls)
  *   stacks N        N goroutines each touch 64 KiB of their stacks and end; prints RSS (KiB) once
  *                   they have ended and 1 s later, when their stacks should be released
  *   doublefree K    frees a block twice (K = small, adjacent, large) or frees a pointer malloc
@@ -239,6 +241,19 @@ static void one(void *arg)
     rt_waitgroup_done(&wg);
 }
 
+static volatile int filled;
+static void fill_cache(void *arg)
+{
+    (void)arg;
+    char *p[1000];
+    for (int i = 0; i < 1000; i++)
+        p[i] = malloc(40);
+    for (int i = 0; i < 1000; i++)
+        free(p[i]);
+    filled = 1;
+    rt_waitgroup_done(&wg);
+}
+
 static void deep(void *arg)
 {
     volatile char buf[64 << 10];
@@ -440,6 +455,20 @@ int main(int argc, char **argv)
         rt_printf("ok balanced=%d\n", m.mallocs == m.frees);
     } else if (mode[0] == 's' && mode[1] == 'i') {
         signal_mode(a);
+    } else if (mode[0] == 'r' && mode[1] == 'e') {
+        /* main keeps its P busy, so the goroutine runs on the other one. */
+        rt_waitgroup_add(&wg, 1);
+        rt_go(fill_cache, 0);
+        while (!filled)
+            ;
+        rt_waitgroup_wait(&wg);
+        struct rt_memstats m0, m1;
+        rt_memstats(&m0);
+        rt_setmaxprocs(1);
+        rt_sleep(10000000);
+        rt_memstats(&m1);
+        rt_printf("ok inuse_before=%lu inuse_after=%lu balanced=%d\n", (unsigned long)m0.heap_inuse,
+                  (unsigned long)m1.heap_inuse, m1.mallocs == m1.frees);
     } else if (mode[0] == 's' && mode[1] == 't') {
         long before = rss_kib();
         rt_waitgroup_add(&wg, (int64_t)a);
