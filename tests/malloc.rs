@@ -120,7 +120,9 @@ fn freed_pages_go_back_to_the_os_within_a_second() {
 
 #[test]
 fn a_p_leaving_service_gives_its_cache_back() {
-    let out = ok_line("2", "", &["retire"], 20);
+    // Main spins until the goroutine has run; with preemption off it cannot lose its P, so the
+    // goroutine runs on (and fills the cache of) the other one.
+    let out = ok_line("2", "asyncpreemptoff=1", &["retire"], 20);
     let (before, after) = (get_from(&out, "inuse_before"), get_from(&out, "inuse_after"));
     assert!(
         before > 0 && after < before,

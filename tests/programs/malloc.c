@@ -456,7 +456,8 @@ int main(int argc, char **argv)
     } else if (mode[0] == 's' && mode[1] == 'i') {
         signal_mode(a);
     } else if (mode[0] == 'r' && mode[1] == 'e') {
-        /* main keeps its P busy, so the goroutine runs on the other one. */
+        /* main keeps its P busy, so the goroutine runs on the other one (the test turns
+         * preemption off, so main cannot lose its P to it). */
         rt_waitgroup_add(&wg, 1);
         rt_go(fill_cache, 0);
         while (!filled)
