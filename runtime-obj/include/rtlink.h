@@ -259,7 +259,8 @@ int rt_select(rt_select_case *cases, int n, int block);
  * free (but not allocate). Freeing a pointer twice or one malloc did not return stops the program
  * with "fatal error: double free of 0x... (size class N)" or "fatal error: free of 0x..., which
  * malloc did not return or which was already freed" (exit 2) when the runtime sees it: always
- * for large blocks, for small ones when they reach their span or are freed twice in a row.
+ * for large blocks; for small ones while the first free is still in the freeing P's cache, or
+ * when the block reaches its span.
  * GODEBUG=mallocdebug=1 checks every free (catching every double free), fills freed blocks with
  * 0xa5 and reports a write to a freed block when it is reused. Pages freed for 250 ms go back to
  * the OS (madvise MADV_DONTNEED, so RSS falls; GODEBUG=madvdontneed=0 uses MADV_FREE). */
