@@ -206,22 +206,40 @@ fn alloc_large(size: usize, align: usize, zero: bool) -> *mut u8 {
     }
 }
 
-/// malloc and calloc: `size` bytes, cleared if `zero`.
+/// Enters the allocator for an allocation (every allocating entry point starts here and ends
+/// with `leave_alloc`); returns the current M. A malloc from a signal handler that interrupted
+/// malloc or free cannot be served safely.
 #[inline(always)]
-fn mallocgc(size: usize, zero: bool) -> *mut u8 {
+fn enter_alloc() -> *mut M {
     let mp = getm();
     if !enter(mp) {
         crate::print::throw("malloc called from a signal handler that interrupted malloc or free");
     }
-    let (p, small) = if size <= MAX_SMALL {
-        (alloc_small(mp, size_to_class(size)), true)
-    } else {
-        (alloc_large(size, MIN_ALIGN, zero), false)
-    };
+    mp
+}
+
+/// Leaves the allocator after an allocation, setting errno ENOMEM if it failed.
+#[inline(always)]
+fn leave_alloc(mp: *mut M, p: *mut u8) -> *mut u8 {
     leave(mp);
     if p.is_null() {
         set_errno(ENOMEM);
-    } else if zero && small {
+    }
+    p
+}
+
+/// malloc and calloc: `size` bytes, cleared if `zero`.
+#[inline(always)]
+fn mallocgc(size: usize, zero: bool) -> *mut u8 {
+    let mp = enter_alloc();
+    let small = size <= MAX_SMALL;
+    let p = if small {
+        alloc_small(mp, size_to_class(size))
+    } else {
+        alloc_large(size, MIN_ALIGN, zero)
+    };
+    let p = leave_alloc(mp, p);
+    if zero && small && !p.is_null() {
         // SAFETY: the object has at least `size` bytes.
         unsafe { core::ptr::write_bytes(p, 0, size) };
     }
@@ -262,16 +280,13 @@ fn free_small_slow(c: usize, addr: usize) {
 fn free_large(addr: usize) {
     let now = nanotime();
     let ok = with_heap(|h| {
-        let s = mheap::span_of(addr);
-        // SAFETY: span_of gives a live in-use span or null; under the heap lock its state is
-        // stable, so two racing frees cannot both pass.
-        unsafe {
-            let ok = !s.is_null() && (*s).state == SPAN_LARGE && (*s).obj == addr;
-            if ok {
-                h.free(s, now);
-            }
-            ok
+        // Under the heap lock the span's state is stable, so two racing frees cannot both pass.
+        let s = large_at(addr);
+        if !s.is_null() {
+            // SAFETY: an in-use large span whose block the program says it is done with.
+            unsafe { h.free(s, now) };
         }
+        !s.is_null()
     });
     if !ok {
         bad_free(addr, 0, BadFree::NotAnObject);
@@ -363,18 +378,25 @@ pub fn bad_free(addr: usize, c: usize, e: BadFree) -> ! {
     }
 }
 
+/// The large span whose block malloc returned at `addr`, or null.
+fn large_at(addr: usize) -> *mut mheap::Span {
+    let s = mheap::span_of(addr);
+    // SAFETY: span_of returns a live in-use span or null.
+    match unsafe { s.as_ref() } {
+        Some(sp) if sp.state == SPAN_LARGE && sp.obj == addr => s,
+        _ => null_mut(),
+    }
+}
+
 /// The bytes usable at `addr` (a pointer malloc returned), or a fatal error.
 fn usable_size(addr: usize) -> usize {
     match mheap::class_of(addr) {
         Some(c) if c != 0 => CLASS_SIZE[c as usize] as usize,
-        _ => {
-            let s = mheap::span_of(addr);
-            // SAFETY: span_of returns a live in-use span or null.
-            match unsafe { s.as_ref() } {
-                Some(s) if s.state == SPAN_LARGE && s.obj == addr => s.end() - addr,
-                _ => bad_free(addr, 0, BadFree::NotAnObject),
-            }
-        }
+        _ => match large_at(addr) {
+            s if s.is_null() => bad_free(addr, 0, BadFree::NotAnObject),
+            // SAFETY: large_at returns a live in-use span.
+            s => unsafe { (*s).end() - addr },
+        },
     }
 }
 
@@ -477,10 +499,7 @@ pub extern "C" fn memalign(align: usize, size: usize) -> *mut u8 {
     if align <= MIN_ALIGN {
         return malloc(size);
     }
-    let mp = getm();
-    if !enter(mp) {
-        crate::print::throw("malloc called from a signal handler that interrupted malloc or free");
-    }
+    let mp = enter_alloc();
     let p = if align <= PAGE_SIZE && size <= MAX_SMALL {
         let mut c = size_to_class(size.max(align));
         while c < NUM_CLASSES - 1 && !(CLASS_SIZE[c] as usize).is_multiple_of(align) {
@@ -490,11 +509,7 @@ pub extern "C" fn memalign(align: usize, size: usize) -> *mut u8 {
     } else {
         alloc_large(size, align, false)
     };
-    leave(mp);
-    if p.is_null() {
-        set_errno(ENOMEM);
-    }
-    p
+    leave_alloc(mp, p)
 }
 
 /// C11: as memalign.

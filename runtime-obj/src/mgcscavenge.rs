@@ -111,12 +111,15 @@ pub fn poke() {
 
 extern "C" fn bgscavenge(_: *mut u8) {
     SCAVENGER.store(crate::tls::getg(), SeqCst);
-    let dontneed = crate::malloc::madv_dontneed();
-    let advice = if dontneed { MADV_DONTNEED } else { MADV_FREE };
+    let advice = if crate::malloc::madv_dontneed() {
+        MADV_DONTNEED
+    } else {
+        MADV_FREE
+    };
     loop {
         crate::malloc::drain_remote_now();
         let now = nanotime();
-        release_older_than(now - AGE, dontneed);
+        release_older_than(now - AGE, advice);
         let aging = release_dead_stacks(advice);
         let heap = guarded(|| with_heap(|h| h.oldest_idle())).map(|t| t + AGE);
         let next = match (heap, aging) {
@@ -133,8 +136,8 @@ extern "C" fn bgscavenge(_: *mut u8) {
 }
 
 /// Releases every free heap span idle since `cutoff`, a lent piece (at most 16 MiB) at a time.
-fn release_older_than(cutoff: i64, dontneed: bool) {
-    let advice = if dontneed { MADV_DONTNEED } else { MADV_FREE };
+fn release_older_than(cutoff: i64, advice: usize) {
+    let dontneed = advice == MADV_DONTNEED;
     loop {
         let s = guarded(|| with_heap(|h| h.take_old(cutoff)));
         if s.is_null() {
