@@ -29,22 +29,45 @@ fn main() {
         println!("cargo:rerun-if-changed={dir}");
     }
 
-    let lib = out.join("librtlink_runtime.a");
-    compile_rust(&rt, &lib);
-    let asm = assemble(&rt, &out);
-    merge(&lib, &asm, &out.join("runtime.o"));
-    content_hash(&manifest, &out.join("runtime.o"));
+    let objects = [Flavour::Exec, Flavour::Pie].map(|f| {
+        let dir = out.join(f.name());
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        let lib = dir.join("librtlink_runtime.a");
+        compile_rust(&rt, &lib, f);
+        let asm = assemble(&rt, &dir, f);
+        let obj = out.join(format!("{}.o", f.name()));
+        merge(&lib, &asm, &obj);
+        obj
+    });
+    content_hash(&manifest, &objects);
 }
 
-/// Exports RTLINK_CONTENT_HASH: FNV-1a over the files rtlink embeds (runtime object, linker
+/// The two builds of the runtime: for ET_EXEC programs at a fixed address (the default), and
+/// for static-PIEs (`--static-pie`), which need position-independent code and the
+/// self-relocation step (`--cfg rtlink_pie`, `-DRTLINK_PIE`).
+#[derive(Clone, Copy)]
+enum Flavour {
+    Exec,
+    Pie,
+}
+
+impl Flavour {
+    fn name(self) -> &'static str {
+        match self {
+            Flavour::Exec => "runtime",
+            Flavour::Pie => "runtime-pie",
+        }
+    }
+}
+
+/// Exports RTLINK_CONTENT_HASH: FNV-1a over the files rtlink embeds (runtime objects, linker
 /// script, header), naming the cache directory they are written to at run time, so different
 /// contents never share a directory and the binary need not hash them on every run.
-fn content_hash(manifest: &Path, runtime: &Path) {
-    let files = [
-        runtime.to_path_buf(),
+fn content_hash(manifest: &Path, runtimes: &[PathBuf]) {
+    let files = runtimes.iter().cloned().chain([
         manifest.join("linker-scripts/rtlink_amd64_linux.ld"),
         manifest.join("runtime-obj/include/rtlink.h"),
-    ];
+    ]);
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for f in files {
         let data = std::fs::read(&f).unwrap_or_else(|e| panic!("cannot read {}: {e}", f.display()));
@@ -56,9 +79,13 @@ fn content_hash(manifest: &Path, runtime: &Path) {
 }
 
 /// Compiles the runtime crate into a static library with the fixed, optimised recipe.
-fn compile_rust(rt: &Path, lib: &Path) {
+fn compile_rust(rt: &Path, lib: &Path, flavour: Flavour) {
     let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let remap = format!("--remap-path-prefix={}=runtime-obj", rt.display());
+    let model: &[&str] = match flavour {
+        Flavour::Exec => &["-Crelocation-model=static"],
+        Flavour::Pie => &["-Crelocation-model=pie", "--cfg=rtlink_pie"],
+    };
     run(Command::new(rustc)
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
@@ -71,24 +98,27 @@ fn compile_rust(rt: &Path, lib: &Path) {
             "-Copt-level=z",
             "-Clto=fat",
             "-Ccodegen-units=1",
-            "-Crelocation-model=static",
             "-Cdebuginfo=0",
             "-Cforce-frame-pointers=yes",
             "-Cforce-unwind-tables=no",
             &remap,
-            "-o",
         ])
+        .args(model)
+        .arg("-o")
         .arg(lib)
         .arg(rt.join("src/lib.rs")));
 }
 
 /// Assembles the `.S` files (rt0 and the context switch) with the C compiler.
-fn assemble(rt: &Path, out: &Path) -> Vec<PathBuf> {
+fn assemble(rt: &Path, out: &Path, flavour: Flavour) -> Vec<PathBuf> {
     let mut build = cc::Build::new();
+    if let Flavour::Pie = flavour {
+        build.define("RTLINK_PIE", None);
+    }
     build
         .cargo_metadata(false)
         .debug(false)
-        .pic(false)
+        .pic(matches!(flavour, Flavour::Pie))
         .target("x86_64-unknown-linux-gnu")
         .host("x86_64-unknown-linux-gnu")
         .opt_level(2)

@@ -44,6 +44,12 @@ runtime_rt0_go:
 	movq	%rdi, %r12		/* argc: callee-saved across the stage calls */
 	movq	%rsi, %r13		/* argv */
 	andq	$~15, %rsp		/* 16-byte alignment for the calls below */
+#ifdef RTLINK_PIE
+	leaq	__ehdr_start(%rip), %rdi	/* static-PIE: relocate before any global is read */
+	call	runtime_relocate
+	movq	%r12, %rdi
+	movq	%r13, %rsi
+#endif
 	xorl	%ebp, %ebp		/* terminate the frame-pointer chain */
 	movq	%rsp, %rdx		/* g0.stack.hi */
 	call	runtime_rt0_go1		/* carve g0, CPU check, TLS, bind g0/m0 */
@@ -277,8 +283,16 @@ runtime_asm_offsets:
 	.byte BUF_R12, BUF_R13, BUF_R14, BUF_R15, BUF_MXCSR, BUF_FCW, M_G0, M_PROCID
 	.size runtime_asm_offsets, .-runtime_asm_offsets
 
-/* mainPC: read-only, holds the address the first goroutine starts at (Go: runtime·mainPC). */
+/*
+ * mainPC: read-only, holds the address the first goroutine starts at (Go: runtime·mainPC).
+ * A static-PIE relocates it at start, so there it lives in .data.rel.ro, which the runtime
+ * then makes read-only (PT_GNU_RELRO).
+ */
+#ifdef RTLINK_PIE
+	.section .data.rel.ro.mainPC,"aw",@progbits
+#else
 	.section .rodata.mainPC,"a",@progbits
+#endif
 	.balign 8
 	.globl mainPC
 	.type mainPC,@object

@@ -64,6 +64,7 @@ pub struct Dyn {
 pub const PT_LOAD: u32 = 1;
 pub const PT_DYNAMIC: u32 = 2;
 pub const PT_TLS: u32 = 7;
+pub const PT_GNU_RELRO: u32 = 0x6474_e552;
 pub const SHT_SYMTAB: u32 = 2;
 pub const STT_FUNC: u8 = 2;
 pub const DT_NULL: i64 = 0;
@@ -71,6 +72,23 @@ pub const DT_HASH: i64 = 4;
 pub const DT_STRTAB: i64 = 5;
 pub const DT_SYMTAB: i64 = 6;
 pub const DT_GNU_HASH: i64 = 0x6fff_fef5;
+
+/// What to add to a link-time address to get the run-time one: 0 in an ET_EXEC, which runs
+/// where it was linked; in a static-PIE, linked at 0, the base the kernel chose, which is
+/// where its own ELF header (`__ehdr_start`) is mapped.
+#[inline(always)]
+pub fn load_bias() -> usize {
+    #[cfg(rtlink_pie)]
+    {
+        extern "C" {
+            static __ehdr_start: u8;
+        }
+        // SAFETY: only the symbol's address is taken; the linker defines it in every link.
+        unsafe { &raw const __ehdr_start as usize }
+    }
+    #[cfg(not(rtlink_pie))]
+    0
+}
 
 /// Compares the NUL-terminated string at `p` with `name` (which has no NUL).
 ///

@@ -28,6 +28,8 @@ pub mod mheap;
 pub mod os_linux;
 pub mod persistentalloc;
 pub mod print;
+#[cfg(any(test, rtlink_pie))]
+pub mod reloc;
 pub mod printf;
 pub mod rand;
 pub mod runq;

@@ -54,10 +54,11 @@ pub fn init() -> bool {
     // SAFETY: OS.auxv holds the kernel's AT_PHDR/AT_PHNUM (runtime_args).
     let seg_end = unsafe {
         let a = &(*OS.get()).auxv;
+        let bias = crate::elf::load_bias();
         (0..a.phnum)
             .map(|i| &*(a.phdr as *const crate::elf::Phdr).add(i))
-            .filter(|p| p.p_type == crate::elf::PT_LOAD && (p.p_vaddr as usize) <= end)
-            .map(|p| (p.p_vaddr + p.p_memsz) as usize)
+            .filter(|p| p.p_type == crate::elf::PT_LOAD && p.p_vaddr as usize + bias <= end)
+            .map(|p| (p.p_vaddr + p.p_memsz) as usize + bias)
             .find(|&e| e > end)
             .unwrap_or(end)
     };

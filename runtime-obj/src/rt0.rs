@@ -70,6 +70,8 @@ pub unsafe extern "C" fn runtime_rt0_go1(argc: i32, argv: *const *const u8, sp: 
             auxv_get(auxv, AT_PHNUM),
             auxv_get(auxv, AT_RANDOM),
         );
+        #[cfg(rtlink_pie)]
+        crate::reloc::protect_relro(auxv_get(auxv, AT_PHDR), auxv_get(auxv, AT_PHNUM));
         let m0 = runtime_m0.get();
         (*m0).g0 = g0;
         (*m0).tls = t.tp;

@@ -52,7 +52,7 @@ impl Template {
             })
             .find(|p| p.p_type == PT_TLS)
             .map_or(Template::default(), |p| Template {
-                image: p.p_vaddr as usize,
+                image: p.p_vaddr as usize + crate::elf::load_bias(),
                 filesz: p.p_filesz as usize,
                 memsz: p.p_memsz as usize,
                 align: (p.p_align as usize).max(1),
