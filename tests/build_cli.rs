@@ -61,7 +61,7 @@ fn bad_inputs_get_specific_messages() {
         (
             foreign_object(d, "arm.o", Architecture::Aarch64),
             format!(
-                "rtlink: {}: built for AArch64; rtlink links x86-64 objects\n",
+                "rtlink: {}: built for AArch64; rtlink links x86-64 objects (compile it for x86-64: cc -c, or clang --target=x86_64-linux-gnu)\n",
                 d.join("arm.o").display()
             ),
         ),
@@ -75,7 +75,7 @@ fn bad_inputs_get_specific_messages() {
         (
             d.join("missing.o"),
             format!(
-                "rtlink: {}: cannot read input: No such file or directory (os error 2)\n",
+                "rtlink: {}: no such file (check the name, or build it first)\n",
                 d.join("missing.o").display()
             ),
         ),
@@ -89,7 +89,10 @@ fn bad_inputs_get_specific_messages() {
     let nomain = compile_str(d, "nomain", "int helper(void) { return 1; }\n", &[]);
     let err = build_fails(&[nomain.as_os_str(), "-o".as_ref(), o]);
     assert!(
-        err.starts_with("rtlink: no main: none of the inputs defines main"),
+        err.starts_with(&format!(
+            "rtlink: no main: none of the inputs ({}) defines main;",
+            nomain.display()
+        )),
         "{err}"
     );
 
@@ -122,7 +125,7 @@ fn archives_are_linked_and_checked() {
     assert_eq!(
         err,
         format!(
-            "rtlink: {}(arm.o): built for AArch64; rtlink links x86-64 objects\n",
+            "rtlink: {}(arm.o): built for AArch64; rtlink links x86-64 objects (compile it for x86-64: cc -c, or clang --target=x86_64-linux-gnu)\n",
             bad.display()
         )
     );

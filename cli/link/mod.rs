@@ -100,7 +100,7 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     output::not_an_input(output, &given)?;
     let out = output::Pending::program(output)?;
     let (inputs, _objects) = compile::sources(args, &given)?;
-    check::inputs(&inputs)?;
+    check::inputs(&inputs, &given, &line.in_whole_archive())?;
     resolve::check(&inputs, &given)?;
     driver::link(args, &line.linker_args(&inputs), out)?;
     if let Some(dep) = args
