@@ -265,6 +265,16 @@ fn an_output_in_a_missing_directory() {
     );
 }
 
+#[test]
+fn an_output_under_a_file() {
+    let s = Setup::new();
+    refused(
+        &s,
+        &["hello.o", "-o", "hello.o/app"],
+        "rtlink: hello.o/app: cannot write: hello.o is not a directory\n",
+    );
+}
+
 /// The directory is read-only (0555) and the program stays in it from before. Root ignores
 /// directory permissions, and tests run as root in CI, so as root rtlink runs as nobody
 /// (setpriv, util-linux): that needs only CAP_SETUID/CAP_SETGID, which a container's root
