@@ -279,6 +279,8 @@ fn an_output_under_a_file() {
 /// directory permissions, and tests run as root in CI, so as root rtlink runs as nobody
 /// (setpriv, util-linux): that needs only CAP_SETUID/CAP_SETGID, which a container's root
 /// keeps, where a read-only bind mount (unshare -m) would need CAP_SYS_ADMIN, which it lacks.
+/// nobody may not reach the build directory (a checkout under /root), so it runs a hard link
+/// (or a copy) of the binary in a directory of its own.
 #[test]
 fn an_output_in_a_read_only_directory() {
     let s = Setup::new();
@@ -288,10 +290,15 @@ fn an_output_in_a_read_only_directory() {
     let mode = |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
     mode(s.dir.path(), 0o755);
     mode(&ro, 0o555);
+    let bin;
     // SAFETY: geteuid only reads the process's credentials.
     let cmd = if unsafe { libc::geteuid() } == 0 {
+        bin = tempdir();
+        mode(bin.path(), 0o755);
+        let exe = bin.path().join("rtlink");
+        (std::fs::hard_link(RTLINK, &exe).or_else(|_| std::fs::copy(RTLINK, &exe).map(drop))).unwrap();
         let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", RTLINK]);
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(exe);
         c
     } else {
         rtlink()
