@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what rtlink's tests need on Debian 12: C and C++ compilers with glibc's static and
 # shared libraries (the inspect tests compare against gcc's binaries), binutils (ld, gold, nm, readelf,
-# objdump, strip, ar), lld, mold, make, taskset (util-linux), Go (the inspect tests read Go binaries) and
+# objdump, strip, ar, as --32), lld, mold, make, taskset and setpriv (util-linux; tests/bad_input.rs
+# runs rtlink as nobody with it), Go (the inspect tests read Go binaries) and
 # gdb (its gcore writes the core file the inspect tests read) and strace (the scheduler tests
 # count the threads a program starts).
 # Quick when everything is there: it only calls apt-get for packages that are missing.

@@ -1,74 +1,100 @@
 //! Input checks for `rtlink build`, done with the object crate before any linker runs.
 //!
-//! Each input must be an ELF64 x86-64 relocatable object, or an archive of them; one of them
-//! must define `main`. Each error says which file, what is wrong and how to fix it, so the
-//! linker's own less specific messages are never the first thing a user sees.
-use std::path::Path;
+//! Each input must be an ELF64 x86-64 relocatable object, or an archive of them with a symbol
+//! index (archives inside --whole-archive need none: every linker takes all their members);
+//! one of them must define `main`. Each error names the file as the user gave it (a compiled
+//! source by its source), says what is wrong and how to fix it, so the linker's own less
+//! specific messages are never the first thing a user sees.
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
-use object::{elf, FileKind, Object, ObjectKind, ObjectSymbol};
+use anyhow::{anyhow, bail, Result};
+use object::read::elf::FileHeader;
+use object::{elf, Endianness, FileKind, Object, ObjectKind, ObjectSymbol};
 
-/// Checks every input and that `main` is defined somewhere.
-pub fn inputs(paths: &[impl AsRef<Path>]) -> Result<()> {
+/// Checks every input (read from `paths`, named by `labels`; `whole` says which are inside
+/// --whole-archive) and that `main` is defined somewhere.
+pub fn inputs(paths: &[PathBuf], labels: &[PathBuf], whole: &[bool]) -> Result<()> {
     let mut has_main = false;
-    for path in paths {
-        let path = path.as_ref();
-        let data = std::fs::read(path).with_context(|| format!("{}: cannot read input", path.display()))?;
-        has_main |= input(path, &data)?;
+    for ((path, label), whole) in paths.iter().zip(labels).zip(whole) {
+        let data = std::fs::read(path).map_err(|e| match e.kind() {
+            ErrorKind::NotFound => anyhow!("{}: no such file (check the name, or build it first)", label.display()),
+            _ => anyhow!(e).context(format!("{}: cannot read input", label.display())),
+        })?;
+        has_main |= input(label, &data, *whole)?;
     }
     if !has_main {
+        let names: Vec<String> = labels.iter().map(|l| l.display().to_string()).collect();
         bail!(
-            "no main: none of the inputs defines main (the runtime calls main(argc, argv, envp) once it has started)"
+            "no main: none of the inputs ({}) defines main; define int main(int argc, char **argv) in one of them (the runtime calls it once it has started)",
+            names.join(", ")
         );
     }
     Ok(())
 }
 
 /// Checks one input; returns whether it defines `main`.
-fn input(path: &Path, data: &[u8]) -> Result<bool> {
-    let name = path.display();
-    match FileKind::parse(data) {
-        Ok(FileKind::Archive) => archive(path, data),
-        Ok(FileKind::Elf64) => object(&name.to_string(), data),
-        Ok(FileKind::Elf32) => {
-            bail!("{name}: 32-bit object; rtlink links 64-bit x86-64 objects (compile without -m32)")
-        }
-        _ => bail!("{name}: not an ELF object{}", compile_hint(path)),
+fn input(path: &Path, data: &[u8], whole: bool) -> Result<bool> {
+    let name = path.display().to_string();
+    if data.is_empty() {
+        bail!("{name}: empty file; rtlink links ELF64 x86-64 objects (.o) and archives (.a) (rebuild it: an interrupted build may have left it empty)");
+    }
+    if FileKind::parse(data) == Ok(FileKind::Archive) {
+        return archive(path, data, whole);
+    }
+    match elf(&name, data)? {
+        Some(has_main) => Ok(has_main),
+        None => bail!("{name}: not an ELF object{}", compile_hint(path)),
     }
 }
 
 /// Checks an archive's ELF members; returns whether one defines `main`.
-fn archive(path: &Path, data: &[u8]) -> Result<bool> {
+fn archive(path: &Path, data: &[u8], whole: bool) -> Result<bool> {
+    let name = path.display();
+    let members = crate::archive::members(path, data)?;
+    if !whole && !members.is_empty() && !crate::archive::has_index(data) {
+        bail!("{name}: archive has no symbol index, which GNU ld and gold need to pick its members; add one with ranlib {name} (ar rcs writes one, ar rcS does not)");
+    }
     let mut has_main = false;
-    for (mname, mdata) in crate::archive::members(path, data)? {
-        let label = format!("{}({mname})", path.display());
-        match FileKind::parse(mdata) {
-            Ok(FileKind::Elf64) => has_main |= object(&label, mdata)?,
-            Ok(FileKind::Elf32) => bail!("{label}: 32-bit object; rtlink links 64-bit x86-64 objects"),
-            _ => {}
-        }
+    for (mname, mdata) in members {
+        has_main |= elf(&format!("{name}({mname})"), mdata)?.unwrap_or(false);
     }
     Ok(has_main)
 }
 
+/// Checks an ELF file; returns whether it defines a global `main`, or None if it is not ELF.
+fn elf(label: &str, data: &[u8]) -> Result<Option<bool>> {
+    match FileKind::parse(data) {
+        Ok(FileKind::Elf64) => object(label, data).map(Some),
+        Ok(FileKind::Elf32) => {
+            bail!("{label}: 32-bit object; rtlink links 64-bit x86-64 objects (compile without -m32)")
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Checks an ELF64 file; returns whether it defines a global `main`.
 fn object(label: &str, data: &[u8]) -> Result<bool> {
-    let file = object::File::parse(data).with_context(|| format!("{label}: malformed ELF file"))?;
-    let machine = object::read::elf::FileHeader::e_machine(
-        object::read::elf::ElfFile64::<object::Endianness>::parse(data)
-            .with_context(|| format!("{label}: malformed ELF file"))?
-            .elf_header(),
-        file.endianness(),
-    );
+    let len = data.len();
+    let header = elf::FileHeader64::<Endianness>::parse(data)
+        .map_err(|_| anyhow!("{label}: truncated ELF object: {len} bytes, less than an ELF header (rebuild it)"))?;
+    let endian = (header.endian()).map_err(|e| anyhow!("{label}: malformed ELF header ({e}); rebuild it"))?;
+    let headers_end = (header.e_shoff(endian))
+        .saturating_add(u64::from(header.e_shnum(endian)) * u64::from(header.e_shentsize(endian)));
+    if headers_end > len as u64 {
+        bail!("{label}: truncated ELF object: {len} bytes, but its section headers end at byte {headers_end} (rebuild it)");
+    }
+    let file = object::File::parse(data).map_err(|e| anyhow!("{label}: malformed ELF object ({e}); rebuild it"))?;
+    let machine = header.e_machine(endian);
     if machine != elf::EM_X86_64 {
         bail!(
-            "{label}: built for {}; rtlink links x86-64 objects",
+            "{label}: built for {}; rtlink links x86-64 objects (compile it for x86-64: cc -c, or clang --target=x86_64-linux-gnu)",
             machine_name(machine)
         );
     }
     match file.kind() {
         ObjectKind::Relocatable => {}
-        ObjectKind::Dynamic => bail!("{label}: a shared object; rtlink links static objects and archives only"),
+        ObjectKind::Dynamic => bail!("{label}: a shared object; rtlink links static objects and archives only (link its static archive (.a) or the objects it was built from)"),
         ObjectKind::Executable => bail!("{label}: already an executable; give rtlink the objects it was linked from"),
         _ => bail!("{label}: not a relocatable object (compile with cc -c)"),
     }
@@ -117,7 +143,7 @@ mod tests {
 
     #[test]
     fn garbage_is_not_an_object() {
-        let err = input(Path::new("x.rs"), b"fn main() {}\n").unwrap_err();
+        let err = input(Path::new("x.rs"), b"fn main() {}\n", false).unwrap_err();
         assert_eq!(
             err.to_string(),
             "x.rs: not an ELF object (compile it first: rustc --emit=obj x.rs)"

@@ -53,7 +53,9 @@ fn level_object(level: Level) -> Result<Vec<u8>> {
     Ok(obj.write()?)
 }
 
-pub fn link(args: &BuildArgs, inputs: &[OsString], output_path: &Path) -> Result<()> {
+/// Links into `out`, which replaces its destination only when the linker succeeds.
+pub fn link(args: &BuildArgs, inputs: &[OsString], out: output::Pending) -> Result<()> {
+    let output_path = out.dest();
     // `_work` keeps a temporary directory alive until the linker is done with it.
     let (script, objects, _work) = match inputs_in_cache(args.amd64) {
         Ok((script, objects)) => (script, objects, None),
@@ -63,7 +65,6 @@ pub fn link(args: &BuildArgs, inputs: &[OsString], output_path: &Path) -> Result
         }
     };
     let ld = linker_command(&args.ld);
-    let out = output::Pending::program(output_path)?;
     let mut cmd = Command::new(ld);
     // No RELRO: nothing applies it in a static program, and lld's RELRO split put .bss in a
     // PT_LOAD of its own sharing a page with the arrays, which the kernel then mapped as zeros.

@@ -186,6 +186,20 @@ impl LinkLine {
             .collect()
     }
 
+    /// For each file, in the order of `files`, whether it comes inside --whole-archive.
+    pub fn in_whole_archive(&self) -> Vec<bool> {
+        let mut whole = false;
+        let mut out = Vec::new();
+        for item in &self.items {
+            match item {
+                Item::WholeArchive(on) => whole = *on,
+                Item::File(_) => out.push(whole),
+                Item::Lib(_) | Item::Group(_) => {}
+            }
+        }
+        out
+    }
+
     /// The link line as linker arguments: files and markers in order, `files` substituted for
     /// the files (compiled sources become objects), then `-u` and the pass-through arguments.
     pub fn linker_args(&self, files: &[PathBuf]) -> Vec<OsString> {
@@ -260,6 +274,7 @@ mod tests {
                 Item::File("-weird.o".into()),
             ]
         );
+        assert_eq!(line.in_whole_archive(), vec![false, true, false]);
         assert_eq!(line.search, vec![PathBuf::from("x")]);
         assert_eq!(line.undefined, vec!["entry".to_string()]);
         assert_eq!(line.passthrough, vec!["-z", "now", "--no-relax"]);

@@ -4,6 +4,8 @@
 //! Invariants:
 //! - Every input is checked before the linker runs; an error names the file and says what to
 //!   do, and nothing is written.
+//! - The output is checked before any compiler runs: an output that is one of the inputs, a
+//!   directory, or in a missing or unwritable directory is refused, naming it.
 //! - The runtime object is the linker's first input, so its sections come first in each
 //!   output section; the user's inputs follow in the order given.
 //! - The output appears only when the link succeeded (temporary file + rename); a failed link
@@ -95,10 +97,12 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     let mut line = args.line.clone();
     line.resolve_libs()?;
     let given = line.files();
+    output::not_an_input(output, &given)?;
+    let out = output::Pending::program(output)?;
     let (inputs, _objects) = compile::sources(args, &given)?;
-    check::inputs(&inputs)?;
+    check::inputs(&inputs, &given, &line.in_whole_archive())?;
     resolve::check(&inputs, &given)?;
-    driver::link(args, &line.linker_args(&inputs), output)?;
+    driver::link(args, &line.linker_args(&inputs), out)?;
     if let Some(dep) = args
         .dependency_file
         .clone()

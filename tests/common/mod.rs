@@ -10,6 +10,9 @@ pub mod zoo;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use object::write::{Object, StandardSection, Symbol, SymbolSection};
+use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
+
 pub const RTLINK: &str = env!("CARGO_BIN_EXE_rtlink");
 
 /// The C test programs shipped in tests/programs.
@@ -69,6 +72,26 @@ pub fn compile_str(dir: &Path, name: &str, code: &str, extra: &[&str]) -> PathBu
     let src = dir.join(format!("{name}.c"));
     std::fs::write(&src, code).unwrap();
     compile(dir, &src, extra)
+}
+
+/// A relocatable object for `arch` defining a function `main`.
+pub fn foreign_object(dir: &Path, name: &str, arch: Architecture) -> PathBuf {
+    let mut obj = Object::new(BinaryFormat::Elf, arch, Endianness::Little);
+    let text = obj.section_id(StandardSection::Text);
+    let off = obj.append_section_data(text, &[0u8; 4], 4);
+    obj.add_symbol(Symbol {
+        name: b"main".to_vec(),
+        value: off,
+        size: 4,
+        kind: SymbolKind::Text,
+        scope: SymbolScope::Linkage,
+        weak: false,
+        section: SymbolSection::Section(text),
+        flags: SymbolFlags::None,
+    });
+    let path = dir.join(name);
+    std::fs::write(&path, obj.write().unwrap()).unwrap();
+    path
 }
 
 /// Links objects with `rtlink build`, asserting it is quiet on success.
