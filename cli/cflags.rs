@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::link::{output, Level};
+use crate::link::{output, Layout, Level};
 use crate::{cache, embedded};
 
 #[derive(clap::Args)]
@@ -16,18 +16,26 @@ pub struct CflagsArgs {
     /// The x86-64 level to compile for (pass the same to `rtlink build`).
     #[arg(long, value_enum, default_value_t = Level::V1)]
     pub amd64: Level,
+    /// Flags for code to link with `rtlink build --static-pie` (-fPIE instead of -fno-pie).
+    #[arg(long)]
+    pub static_pie: bool,
     /// Write rtlink.h into DIR instead of the cache directory.
     #[arg(long, value_name = "DIR")]
     pub include_dir: Option<PathBuf>,
 }
 
 pub fn run(args: &CflagsArgs) -> Result<()> {
-    println!("{}", flags(args.amd64, args.include_dir.as_deref())?.join(" "));
+    let layout = if args.static_pie {
+        Layout::StaticPie
+    } else {
+        Layout::Exec
+    };
+    println!("{}", flags(args.amd64, layout, args.include_dir.as_deref())?.join(" "));
     Ok(())
 }
 
 /// The flags, with rtlink.h written into `include_dir` (default: the cache directory).
-pub fn flags(level: Level, include_dir: Option<&Path>) -> Result<Vec<String>> {
+pub fn flags(level: Level, layout: Layout, include_dir: Option<&Path>) -> Result<Vec<String>> {
     let dir = match include_dir {
         Some(d) => {
             let header = d.join("rtlink.h");
@@ -46,7 +54,11 @@ pub fn flags(level: Level, include_dir: Option<&Path>) -> Result<Vec<String>> {
     let mut flags = vec![
         format!("-I{}", dir.display()),
         "-ffreestanding".into(),
-        "-fno-pie".into(),
+        match layout {
+            Layout::Exec => "-fno-pie",
+            Layout::StaticPie => "-fPIE",
+        }
+        .into(),
         "-fno-omit-frame-pointer".into(),
     ];
     if level != Level::V1 {

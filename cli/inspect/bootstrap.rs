@@ -67,7 +67,7 @@ pub fn check(img: &Image, syms: &[Symbol]) -> (Verdict, Option<(&'static Layout,
     };
     let pc = MainPc {
         addr: pc_sym.value,
-        target: img.read_u64(pc_sym.value),
+        target: img.read_pointer(pc_sym.value),
     };
     let mut broken = Vec::new();
     let entry = img.header.e_entry;

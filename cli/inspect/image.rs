@@ -477,6 +477,32 @@ impl<'a> Image<'a> {
             .any(|d| d.d_tag == DT_FLAGS_1 && d.d_val & DF_1_PIE != 0)
     }
 
+    /// The pointer at virtual address `addr` as the running program sees it: in a PIE, the
+    /// addend of an R_X86_64_RELATIVE dynamic relocation there (what the loader, or a
+    /// static-PIE's own start, writes relative to the link base; lld leaves the word itself 0),
+    /// otherwise the word in the file.
+    pub fn read_pointer(&self, addr: u64) -> Result<u64, String> {
+        use goblin::elf::reloc::{Reloc, R_X86_64_RELATIVE};
+        use goblin::elf::section_header::{SHF_ALLOC, SHT_RELA};
+        if self.header.e_type == ET_DYN && self.is_64 {
+            let relative = self
+                .shdrs
+                .iter()
+                .filter(|s| s.sh_type == SHT_RELA && s.sh_flags & u64::from(SHF_ALLOC) != 0)
+                .filter_map(|s| self.range(s.sh_offset, s.sh_size))
+                .flat_map(|d| d.chunks_exact(24))
+                .filter_map(|c| {
+                    use scroll::Pread;
+                    c.pread_with::<Reloc>(0, (true, self.ctx)).ok()
+                })
+                .find(|r| r.r_offset == addr && r.r_type == R_X86_64_RELATIVE);
+            if let Some(r) = relative {
+                return Ok(r.r_addend.unwrap_or(0) as u64);
+            }
+        }
+        self.read_u64(addr)
+    }
+
     /// The 8-byte word at virtual address `addr`, through the PT_LOAD segments, in the file's
     /// byte order. Bytes beyond a segment's file size read as zero, as the loader maps them.
     pub fn read_u64(&self, addr: u64) -> Result<u64, String> {

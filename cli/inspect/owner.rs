@@ -30,19 +30,21 @@ impl Owner {
     }
 }
 
-/// The names the embedded runtime object defines.
+/// The names the embedded runtime objects (the ET_EXEC and the static-PIE builds) define.
 fn runtime_names() -> &'static HashSet<String> {
     static NAMES: OnceLock<HashSet<String>> = OnceLock::new();
     NAMES.get_or_init(|| {
         let path = std::path::Path::new("runtime.o");
-        Image::parse(path, crate::embedded::RUNTIME_O)
-            .map(|img| {
+        [crate::embedded::RUNTIME_O, crate::embedded::RUNTIME_PIE_O]
+            .into_iter()
+            .filter_map(|data| Image::parse(path, data).ok())
+            .flat_map(|img| {
                 (symbols::table(&img, false).into_iter())
                     .filter(|s| !s.undefined())
                     .map(|s| s.name.to_string())
-                    .collect()
+                    .collect::<Vec<_>>()
             })
-            .unwrap_or_default()
+            .collect()
     })
 }
 

@@ -98,6 +98,14 @@ fn object(label: &str, data: &[u8]) -> Result<bool> {
         ObjectKind::Executable => bail!("{label}: already an executable; give rtlink the objects it was linked from"),
         _ => bail!("{label}: not a relocatable object (compile with cc -c)"),
     }
+    if let Some(f) = file.symbols().find(
+        |s| matches!(s.flags(), object::SymbolFlags::Elf { st_info, .. } if st_info.st_type() == elf::STT_GNU_IFUNC),
+    ) {
+        bail!(
+            "{label}: {} is an IFUNC (STT_GNU_IFUNC, from __attribute__((ifunc)) or target_clones): rtlink's runtime applies no IRELATIVE relocations; choose the implementation at start-up through a function pointer instead",
+            f.name().unwrap_or("?")
+        );
+    }
     Ok(file
         .symbols()
         .any(|s| s.name_bytes() == Ok(b"main") && s.is_definition() && s.is_global()))

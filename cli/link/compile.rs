@@ -105,7 +105,8 @@ fn compile(args: &BuildArgs, lang: Lang, src: &Path, obj: &Path) -> Result<()> {
         Lang::C | Lang::Asm => (tool("CC", "cc"), "CFLAGS"),
     };
     let mut cmd = Command::new(&compiler[0]);
-    cmd.args(&compiler[1..]).args(cflags::flags(args.amd64, None)?);
+    cmd.args(&compiler[1..])
+        .args(cflags::flags(args.amd64, args.layout(), None)?);
     if lang == Lang::Cxx {
         cmd.args(["-fno-exceptions", "-fno-rtti", "-fno-threadsafe-statics"]);
     }

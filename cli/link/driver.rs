@@ -14,11 +14,9 @@ use anyhow::{bail, Context, Result};
 use object::write::{Object, StandardSection, Symbol, SymbolSection};
 use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
 
-use super::{output, BuildArgs};
-use crate::{cache, embedded};
-
-/// The entry symbol (the script's ENTRY).
-const ENTRY: &str = "_rt0_amd64_linux";
+use super::layout::Layout;
+use super::{output, pie, BuildArgs};
+use crate::cache;
 
 /// x86-64 microarchitecture levels (psABI v1..v4, Go's GOAMD64).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
@@ -56,32 +54,20 @@ fn level_object(level: Level) -> Result<Vec<u8>> {
 /// Links into `out`, which replaces its destination only when the linker succeeds.
 pub fn link(args: &BuildArgs, inputs: &[OsString], out: output::Pending) -> Result<()> {
     let output_path = out.dest();
+    let layout = args.layout();
     // `_work` keeps a temporary directory alive until the linker is done with it.
-    let (script, objects, _work) = match inputs_in_cache(args.amd64) {
+    let (script, objects, _work) = match inputs_in_cache(args.amd64, layout) {
         Ok((script, objects)) => (script, objects, None),
         Err(_) => {
-            let (script, objects, work) = inputs_in_temp(args.amd64)?;
+            let (script, objects, work) = inputs_in_temp(args.amd64, layout)?;
             (script, objects, Some(work))
         }
     };
     let ld = linker_command(&args.ld);
     let mut cmd = Command::new(ld);
-    // No RELRO: nothing applies it in a static program, and lld's RELRO split put .bss in a
-    // PT_LOAD of its own sharing a page with the arrays, which the kernel then mapped as zeros.
-    cmd.args([
-        "-static",
-        "-nostdlib",
-        "-m",
-        "elf_x86_64",
-        "-z",
-        "noexecstack",
-        "-z",
-        "norelro",
-    ]);
-    if Path::new(ld).file_name().is_some_and(|n| n == "mold") {
-        // mold reads no SECTIONS; these give it what the script says (see the script's notes).
-        cmd.args(["-e", ENTRY, "--image-base=0x400000"]);
-    } else {
+    let mold = Path::new(ld).file_name().is_some_and(|n| n == "mold");
+    cmd.args(layout.flags(ld, mold)?);
+    if !mold {
         cmd.arg("-T").arg(&script);
     }
     if !args.no_gc_sections {
@@ -120,6 +106,9 @@ pub fn link(args: &BuildArgs, inputs: &[OsString], out: output::Pending) -> Resu
             output_path.display()
         );
     }
+    if layout == Layout::StaticPie {
+        pie::check_output(out.path(), output_path)?;
+    }
     out.commit()
 }
 
@@ -148,9 +137,10 @@ fn save_temps(dir: &Path, cmd: &Command, script: &Path, objects: &[PathBuf], out
 }
 
 /// The runtime object, the level object and the script from rtlink's cache directory.
-fn inputs_in_cache(level: Level) -> Result<(PathBuf, Vec<PathBuf>)> {
-    let script = cache::file("rtlink_amd64_linux.ld", embedded::LINKER_SCRIPT.as_bytes())?;
-    let mut objects = vec![cache::file("rtlink_runtime.o", embedded::RUNTIME_O)?];
+fn inputs_in_cache(level: Level, layout: Layout) -> Result<(PathBuf, Vec<PathBuf>)> {
+    let ((script_name, script_text), (rt_name, rt)) = (layout.script(), layout.runtime());
+    let script = cache::file(script_name, script_text.as_bytes())?;
+    let mut objects = vec![cache::file(rt_name, rt)?];
     if level != Level::V1 {
         objects.push(cache::file(
             &format!("rtlink_goamd64_v{}.o", level.number()),
@@ -162,15 +152,16 @@ fn inputs_in_cache(level: Level) -> Result<(PathBuf, Vec<PathBuf>)> {
 
 /// The same files in a private temporary directory, for when there is no usable cache
 /// directory (no HOME, a read-only home).
-fn inputs_in_temp(level: Level) -> Result<(PathBuf, Vec<PathBuf>, tempfile::TempDir)> {
+fn inputs_in_temp(level: Level, layout: Layout) -> Result<(PathBuf, Vec<PathBuf>, tempfile::TempDir)> {
     let work = tempfile::Builder::new()
         .prefix("rtlink-")
         .tempdir()
         .context("cannot create a temporary directory")?;
-    let rt = work.path().join("rtlink_runtime.o");
-    let script = work.path().join("rtlink_amd64_linux.ld");
-    std::fs::write(&rt, embedded::RUNTIME_O).context("cannot write the runtime object")?;
-    std::fs::write(&script, embedded::LINKER_SCRIPT).context("cannot write the linker script")?;
+    let ((script_name, script_text), (rt_name, rt_data)) = (layout.script(), layout.runtime());
+    let rt = work.path().join(rt_name);
+    let script = work.path().join(script_name);
+    std::fs::write(&rt, rt_data).context("cannot write the runtime object")?;
+    std::fs::write(&script, script_text.as_bytes()).context("cannot write the linker script")?;
     let mut objects = vec![rt];
     if level != Level::V1 {
         let lvl = work.path().join("rtlink_goamd64.o");

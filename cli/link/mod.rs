@@ -17,8 +17,10 @@ mod check;
 mod compile;
 mod depfile;
 mod driver;
+mod layout;
 pub mod line;
 pub mod output;
+mod pie;
 mod resolve;
 
 use std::path::PathBuf;
@@ -26,6 +28,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 
 pub use driver::Level;
+pub use layout::Layout;
 
 #[derive(clap::Args)]
 #[command(
@@ -49,6 +52,10 @@ pub struct BuildArgs {
     /// without it.
     #[arg(long, value_enum, default_value_t = Level::V1)]
     pub amd64: Level,
+    /// Write a static-PIE: an ET_DYN that relocates itself at start and runs at a random address
+    /// every time (ASLR), with RELRO (compile with `rtlink cflags --static-pie`, i.e. -fPIE).
+    #[arg(long)]
+    pub static_pie: bool,
     /// The linker: bfd, gold, lld, mold, or a command name or path (GNU ld by default).
     #[arg(long, env = "RTLINK_LD", default_value = "ld", value_name = "LINKER")]
     pub ld: String,
@@ -82,6 +89,17 @@ pub struct BuildArgs {
     /// Print each compiler and linker command before running it.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+impl BuildArgs {
+    /// The kind of executable to write.
+    pub fn layout(&self) -> Layout {
+        if self.static_pie {
+            Layout::StaticPie
+        } else {
+            Layout::Exec
+        }
+    }
 }
 
 pub fn build(args: &BuildArgs) -> Result<()> {

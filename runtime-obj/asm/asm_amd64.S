@@ -321,20 +321,38 @@ runtime_goamd64:
  *   65536, compilers emit 0..65535), so priority 0 begins and 100000 ends; the linker script
  *   names both markers explicitly and sorts only suffixes that start with a digit between them.
  */
-	.macro MARK sect, type, sym
+	.macro MARK sect, type, sym, slots=0
 	.section \sect,"aw",\type
 	.balign 8
 	.globl \sym
 	.type \sym,@object
 \sym:
-	.size \sym, 0
+	.rept \slots
+	.quad runtime_nop
+	.endr
+	.size \sym, 8 * \slots
 	.endm
 
-	MARK .preinit_array, @preinit_array, runtime_preinit_array_start
+/*
+ * In a static-PIE each array's begin marker holds one entry, a function that does nothing: GNU
+ * ld warns about an empty .init_array (and the others) when it writes a dynamic section, and a
+ * successful link must be quiet. The ET_EXEC build keeps them empty.
+ */
+#ifdef RTLINK_PIE
+#define BEGIN_SLOTS 1
+	.section .text.runtime_nop,"ax",@progbits
+	.type runtime_nop,@function
+runtime_nop:
+	ret
+	.size runtime_nop, .-runtime_nop
+#else
+#define BEGIN_SLOTS 0
+#endif
+	MARK .preinit_array, @preinit_array, runtime_preinit_array_start, BEGIN_SLOTS
 	MARK .preinit_array.rtlink_end, @preinit_array, runtime_preinit_array_end
-	MARK .init_array.rtlink_begin.0, @init_array, runtime_init_array_start
+	MARK .init_array.rtlink_begin.0, @init_array, runtime_init_array_start, BEGIN_SLOTS
 	MARK .init_array.rtlink_end.100000, @init_array, runtime_init_array_end
-	MARK .fini_array.rtlink_begin.0, @fini_array, runtime_fini_array_start
+	MARK .fini_array.rtlink_begin.0, @fini_array, runtime_fini_array_start, BEGIN_SLOTS
 	MARK .fini_array.rtlink_end.100000, @fini_array, runtime_fini_array_end
 
 /* The program's .comment names the rtlink that linked it (RTLINK_IDENT: the build script). */

@@ -28,10 +28,10 @@ pub mod mheap;
 pub mod os_linux;
 pub mod persistentalloc;
 pub mod print;
-#[cfg(any(test, rtlink_pie))]
-pub mod reloc;
 pub mod printf;
 pub mod rand;
+#[cfg(any(test, rtlink_pie))]
+pub mod reloc;
 pub mod runq;
 pub mod runtime1;
 pub mod runtime2;

@@ -48,7 +48,9 @@ pub unsafe fn apply(base: usize, relas: &[Rela]) -> Option<u32> {
         }
         // SAFETY: the caller's guarantee; the linker keeps RELATIVE targets 8-byte slots of
         // the image, in writable (or RELRO, not yet protected) memory.
-        unsafe { ((base + r.r_offset as usize) as *mut u64).write_unaligned(base.wrapping_add(r.r_addend as usize) as u64) };
+        unsafe {
+            ((base + r.r_offset as usize) as *mut u64).write_unaligned(base.wrapping_add(r.r_addend as usize) as u64)
+        };
     }
     None
 }
@@ -90,10 +92,7 @@ pub unsafe extern "C" fn runtime_relocate(ehdr: usize) {
         let bad = if packed {
             Some(DT_RELR as u32)
         } else {
-            let relas = core::slice::from_raw_parts(
-                (ehdr + rela) as *const Rela,
-                size / core::mem::size_of::<Rela>(),
-            );
+            let relas = core::slice::from_raw_parts((ehdr + rela) as *const Rela, size / core::mem::size_of::<Rela>());
             apply(ehdr, relas)
         };
         if let Some(kind) = bad {
@@ -116,10 +115,12 @@ pub unsafe fn protect_relro(phdr: usize, phnum: usize) {
         let p = unsafe { &*(phdr as *const crate::elf::Phdr).add(i) };
         if p.p_type == crate::elf::PT_GNU_RELRO {
             let start = (p.p_vaddr as usize + crate::elf::load_bias()) & !0xfff;
-            let end = (p.p_vaddr + p.p_memsz) as usize + crate::elf::load_bias() & !0xfff;
+            let end = ((p.p_vaddr + p.p_memsz) as usize + crate::elf::load_bias()) & !0xfff;
             // SAFETY: [start, end) lies within the program's own mapped image, and nothing
             // writes the RELRO sections once relocation is done.
-            if end > start && unsafe { crate::sys_linux::mprotect(start, end - start, crate::sys_linux::PROT_READ) } != 0 {
+            if end > start
+                && unsafe { crate::sys_linux::mprotect(start, end - start, crate::sys_linux::PROT_READ) } != 0
+            {
                 crate::print::throw("cannot make the RELRO range read-only (mprotect failed)");
             }
         }
@@ -146,10 +147,26 @@ mod tests {
         let mut image = [0u64; 4];
         let base = image.as_mut_ptr() as usize;
         let relas = [
-            Rela { r_offset: 8, r_info: R_X86_64_RELATIVE as u64, r_addend: 0x40 },
-            Rela { r_offset: 24, r_info: R_X86_64_RELATIVE as u64, r_addend: 0 },
-            Rela { r_offset: 0, r_info: 37, r_addend: 0x10 },
-            Rela { r_offset: 16, r_info: R_X86_64_RELATIVE as u64, r_addend: 0x10 },
+            Rela {
+                r_offset: 8,
+                r_info: R_X86_64_RELATIVE as u64,
+                r_addend: 0x40,
+            },
+            Rela {
+                r_offset: 24,
+                r_info: R_X86_64_RELATIVE as u64,
+                r_addend: 0,
+            },
+            Rela {
+                r_offset: 0,
+                r_info: 37,
+                r_addend: 0x10,
+            },
+            Rela {
+                r_offset: 16,
+                r_info: R_X86_64_RELATIVE as u64,
+                r_addend: 0x10,
+            },
         ];
         // SAFETY: every offset lies within `image`.
         let bad = unsafe { apply(base, &relas) };
