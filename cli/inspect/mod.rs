@@ -14,6 +14,7 @@ mod disasm;
 mod dwarf;
 pub mod fuzz;
 mod image;
+mod linkage;
 mod nm;
 mod owner;
 mod readelf;
