@@ -13,6 +13,7 @@ mod demangle;
 mod disasm;
 mod dwarf;
 pub mod fuzz;
+mod hardening;
 mod image;
 mod linkage;
 mod nm;
