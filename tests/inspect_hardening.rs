@@ -226,13 +226,8 @@ fn cases(d: &Path) -> Vec<Case> {
     let variants = zoo::hardening(d);
     let variant = |name: &str| variants.iter().find(|(n, _)| *n == name).unwrap().1.clone();
     let static_pie = variant("static-pie");
-    let protected_obj = d.join("hello-sp.o");
-    ok(Command::new("cc")
-        .args(cflags(&[]))
-        .args(["-O2", "-fstack-protector-all", "-c"])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/hello.c"))
-        .arg("-o")
-        .arg(&protected_obj));
+    let hello = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/hello.c")).unwrap();
+    let protected_obj = compile_str(d, "hello-sp", &hello, &["-fstack-protector-all"]);
     let rtlink_protected = link(d, "hello-sp", std::slice::from_ref(&protected_obj), &[]);
     let rtlink_stripped = link(d, "hello-stripped", std::slice::from_ref(&zoo.rtlink_obj), &["-s"]);
     let strip = |file: &Path, name: &str| {

@@ -13,6 +13,7 @@
 //!   `partial-relro` (RELRO without BIND_NOW where lazy binding exists) or `canary?` (stripped:
 //!   the symbol tables that would tell are gone).
 use goblin::elf::dynamic::{DF_1_NOW, DF_BIND_NOW, DT_BIND_NOW, DT_FLAGS, DT_FLAGS_1};
+use goblin::elf::header::{ET_CORE, ET_REL};
 use goblin::elf::program_header::{PF_W, PF_X, PT_GNU_RELRO, PT_GNU_STACK, PT_LOAD};
 use serde_json::{json, Value};
 
@@ -78,8 +79,8 @@ impl Hardening {
     pub fn of(img: &Image) -> Result<Self, String> {
         let Some(linkage) = linkage::of(img) else {
             let what = match img.header.e_type {
-                goblin::elf::header::ET_REL => "a relocatable object: hardening is decided when it is linked",
-                goblin::elf::header::ET_CORE => "a core file, not a program",
+                ET_REL => "a relocatable object: hardening is decided when it is linked",
+                ET_CORE => "a core file, not a program",
                 _ => "not an executable or a shared library",
             };
             return Err(what.to_string());
