@@ -8,6 +8,7 @@ use std::path::Path;
 use clap::Parser;
 
 use super::image::Image;
+use super::require::{Demands, Requirement};
 use super::{addr, disasm, dwarf, nm, readelf, size, summary};
 
 /// Runs every view over `data` (each member in turn when it is an archive).
@@ -31,6 +32,7 @@ fn run_one(path: &Path, data: &[u8]) {
     let summary = summary::Summary::new(path, &img, debug.as_ref());
     let _ = summary.write_text(sink);
     let _ = summary.to_json();
+    let _ = Demands::new(&[Requirement::Bootstrap, Requirement::All]).unmet(&summary.hardening);
     let views = readelf::Views {
         header: true,
         sections: true,

@@ -18,6 +18,8 @@ use goblin::elf::section_header::{SectionHeader, SHN_XINDEX, SHT_DYNSYM, SHT_NOB
 use goblin::elf::sym::{Sym, Symtab};
 use goblin::elf::Elf;
 
+use super::linkage::{self, Linkage};
+
 /// One ELF note: owner name, type and descriptor bytes.
 pub struct Note<'a> {
     pub owner: &'a str,
@@ -434,11 +436,11 @@ impl<'a> Image<'a> {
             m => format!("machine {m}"),
         };
         let dynamic = self.phdrs.iter().any(|p| p.p_type == PT_DYNAMIC);
-        let pie = self.pie_flag();
+        let pie = linkage::of(self).is_some_and(Linkage::is_pie);
         let kind = match h.e_type {
             ET_REL => "relocatable object".to_string(),
             ET_EXEC => "executable".to_string(),
-            ET_DYN if self.interpreter.is_some() || pie => "position-independent executable".into(),
+            ET_DYN if pie => "position-independent executable".into(),
             ET_DYN => "shared object".to_string(),
             ET_CORE => "core file".to_string(),
             t => format!("ELF type {t:#x}"),
@@ -453,28 +455,42 @@ impl<'a> Image<'a> {
         format!("{class} {machine} {kind}{linking}")
     }
 
-    /// DF_1_PIE in the dynamic section: a PIE whose interpreter is not named (static-pie).
-    pub fn pie_flag(&self) -> bool {
-        use goblin::elf::dynamic::dyn64::SIZEOF_DYN;
-        let Some(data) = self
-            .phdrs
-            .iter()
+    /// The dynamic section's entries before DT_NULL, read from PT_DYNAMIC; empty when there is
+    /// no PT_DYNAMIC or it lies outside the file.
+    pub fn dynamic(&self) -> Vec<Dyn> {
+        use scroll::Pread;
+        let Some(data) = (self.phdrs.iter())
             .find(|p| p.p_type == PT_DYNAMIC)
             .and_then(|p| self.segment_data(p))
         else {
-            return false;
+            return Vec::new();
         };
         let size = if self.is_64 {
-            SIZEOF_DYN
+            goblin::elf::dynamic::dyn64::SIZEOF_DYN
         } else {
             goblin::elf::dynamic::dyn32::SIZEOF_DYN
         };
         data.chunks_exact(size)
-            .map_while(|c| {
-                use scroll::Pread;
-                c.pread_with::<Dyn>(0, self.ctx).ok().filter(|d| d.d_tag != DT_NULL)
-            })
-            .any(|d| d.d_tag == DT_FLAGS_1 && d.d_val & DF_1_PIE != 0)
+            .map_while(|c| c.pread_with::<Dyn>(0, self.ctx).ok().filter(|d| d.d_tag != DT_NULL))
+            .collect()
+    }
+
+    /// DF_1_PIE in the dynamic section (readelf's test for a position-independent executable).
+    pub fn pie_flag(&self) -> bool {
+        (self.dynamic().iter()).any(|d| d.d_tag == DT_FLAGS_1 && d.d_val & DF_1_PIE != 0)
+    }
+
+    /// The `len` file bytes the PT_LOAD segments map at virtual address `addr`; `None` when the
+    /// range is not wholly within one segment's file bytes.
+    pub fn mapped(&self, addr: u64, len: u64) -> Option<&'a [u8]> {
+        let seg = self.phdrs.iter().find(|p| {
+            p.p_type == PT_LOAD
+                && addr >= p.p_vaddr
+                && addr
+                    .checked_add(len)
+                    .is_some_and(|end| end <= p.p_vaddr.saturating_add(p.p_filesz))
+        })?;
+        self.range(seg.p_offset.checked_add(addr - seg.p_vaddr)?, len)
     }
 
     /// The pointer at virtual address `addr` as the running program sees it: in a PIE, the

@@ -4,8 +4,9 @@
 //! Each view lives in its own module; this one parses the command line, opens the file (each
 //! member in turn for an archive, headed `File: lib.a(member.o)` as readelf does), runs the
 //! view on a buffered stdout, and turns what went wrong into the exit status: 1 when the file
-//! is damaged (its problems are reported after the sound parts are printed) or when it has a
-//! bootstrap layout that is broken. A reader that goes away early (`rtlink inspect … | head`)
+//! is damaged (its problems are reported after the sound parts are printed), when it has a
+//! bootstrap layout that is broken, or, with `--check`, when a requirement is unmet (what is
+//! required is `require.rs`'s business: the layout by default, `--require` lists otherwise). A reader that goes away early (`rtlink inspect … | head`)
 //! ends the output quietly with status 0, as it does for binutils.
 mod addr;
 mod bootstrap;
@@ -13,10 +14,13 @@ mod demangle;
 mod disasm;
 mod dwarf;
 pub mod fuzz;
+mod hardening;
 mod image;
+mod linkage;
 mod nm;
 mod owner;
 mod readelf;
+mod require;
 mod size;
 mod summary;
 mod symbols;
@@ -29,7 +33,9 @@ use clap::Parser;
 use serde_json::{json, Value};
 
 use bootstrap::Verdict;
+use hardening::Item;
 use image::Image;
+use require::{Demands, Requirement};
 use summary::Summary;
 
 #[derive(clap::Args)]
@@ -39,10 +45,16 @@ pub struct InspectArgs {
     /// archive of objects.
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// Check the bootstrap layout only: no output and exit 0 when it is ok; the broken rules on
-    /// stderr and exit 1 otherwise (for Makefiles and CI).
+    /// Check the file instead of showing it: no output and exit 0 when every requirement is
+    /// met; each unmet one on stderr and exit 1 otherwise (for Makefiles and CI). Without
+    /// --require the requirement is the bootstrap layout.
     #[arg(long, conflicts_with_all = ["json", "size"])]
     pub check: bool,
+    /// With --check: require exactly these instead of the bootstrap layout, comma-separated
+    /// (`--check --require all` works on any executable, rtlink's or not; add `bootstrap` to
+    /// check the layout too).
+    #[arg(long, value_delimiter = ',', requires = "check", value_name = "ITEM,...")]
+    pub require: Vec<Requirement>,
     /// Show the bytes by section and by owner (runtime, user, library) instead of the summary.
     #[arg(long)]
     pub size: bool,
@@ -135,6 +147,8 @@ struct Outcome {
     broken_layout: bool,
     /// Why `--check` found nothing to check.
     unchecked: Option<String>,
+    /// The hardening items `--check --require` found missing.
+    missing: Vec<Item>,
 }
 
 fn run_views(args: &InspectArgs, path: &Path, out: &mut impl Write) -> Result<()> {
@@ -151,6 +165,7 @@ fn run_views(args: &InspectArgs, path: &Path, out: &mut impl Write) -> Result<()
         vec![(path.to_path_buf(), &bytes[..], false)]
     };
     let mut outcome = Outcome::default();
+    let demands = Demands::new(&args.require);
     let mut docs = Vec::new();
     for (name, data, member) in parts {
         if member && !args.json && !args.check {
@@ -200,11 +215,19 @@ fn run_views(args: &InspectArgs, path: &Path, out: &mut impl Write) -> Result<()
                 addr::write(&answers, out)?;
             }
         } else if args.check {
-            if let Verdict::NotApplicable(why) = &summary.verdict {
-                outcome.unchecked = Some(why.clone());
+            if demands.bootstrap {
+                if let Verdict::NotApplicable(why) = &summary.verdict {
+                    outcome.unchecked = Some(why.clone());
+                }
+                if !matches!(summary.verdict, Verdict::Ok(..)) {
+                    summary.write_text(&mut io::stderr())?;
+                }
             }
-            if !matches!(summary.verdict, Verdict::Ok(..)) {
-                summary.write_text(&mut io::stderr())?;
+            for (item, why) in demands.unmet(&summary.hardening) {
+                eprintln!("rtlink: {}: {}: {why}", name.display(), item.name());
+                if !outcome.missing.contains(&item) {
+                    outcome.missing.push(item);
+                }
             }
         } else if args.json {
             docs.push(json_doc(args, &summary));
@@ -215,7 +238,7 @@ fn run_views(args: &InspectArgs, path: &Path, out: &mut impl Write) -> Result<()
         } else {
             summary.write_text(out)?;
         }
-        outcome.broken_layout |= matches!(summary.verdict, Verdict::Failed(..));
+        outcome.broken_layout |= (!args.check || demands.bootstrap) && matches!(summary.verdict, Verdict::Failed(..));
         outcome
             .problems
             .extend(img.problems.iter().map(|p| format!("{}: {p}", name.display())));
@@ -238,6 +261,10 @@ fn run_views(args: &InspectArgs, path: &Path, out: &mut impl Write) -> Result<()
             "{file}: the bootstrap layout is broken{}",
             if args.check { "" } else { " (see above)" }
         );
+    }
+    if !outcome.missing.is_empty() {
+        let names: Vec<&str> = outcome.missing.iter().map(|i| i.name()).collect();
+        bail!("{file}: required hardening missing: {}", names.join(", "));
     }
     Ok(())
 }

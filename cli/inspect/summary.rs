@@ -2,6 +2,9 @@
 //! mainPC leads, where `main` is, where the runtime's code lies next to the user's, and the
 //! bootstrap verdict.
 //!
+//! The last line, `hardening:`, is the hardening state (`hardening.rs`) of a linked file; object
+//! and core files have none and no such line.
+//!
 //! `Summary::new` gathers everything once; `write_text` and `to_json` only present it, so the
 //! two forms can never disagree. In text, every line is `label:` padded to 11 columns and a
 //! value, so scripts can pick lines by label.
@@ -16,6 +19,7 @@ use serde_json::{json, Value};
 use super::bootstrap::{self, Layout, MainPc, Verdict};
 use super::disasm;
 use super::dwarf::Debug;
+use super::hardening::Hardening;
 use super::image::Image;
 use super::owner::{self, Owner};
 use super::symbols::{self, Symbol};
@@ -41,6 +45,8 @@ pub struct Summary<'a> {
     pub main_line: Option<String>,
     /// The functions the entry point jumps through (`_rt0_amd64_linux -> _rt0_amd64 -> ...`).
     pub chain: Vec<String>,
+    /// The hardening state, or why the file has none.
+    pub hardening: Result<Hardening, String>,
 }
 
 impl<'a> Summary<'a> {
@@ -63,6 +69,7 @@ impl<'a> Summary<'a> {
         };
         Summary {
             chain,
+            hardening: Hardening::of(img),
             file: path.display().to_string(),
             img,
             syms,
@@ -166,12 +173,16 @@ impl<'a> Summary<'a> {
                     "ok ({} layout: {} -> ... -> {} -> {})",
                     l.family, l.entry, l.runtime_main, l.user_main
                 ),
-            ),
+            )?,
             Verdict::Failed(l, broken) => {
                 line("bootstrap", &format!("FAILED ({} layout)", l.family))?;
-                broken.iter().try_for_each(|b| writeln!(out, "  - {b}"))
+                broken.iter().try_for_each(|b| writeln!(out, "  - {b}"))?
             }
-            Verdict::NotApplicable(why) => line("bootstrap", &format!("none ({why})")),
+            Verdict::NotApplicable(why) => line("bootstrap", &format!("none ({why})"))?,
+        }
+        match &self.hardening {
+            Ok(h) => writeln!(out, "{:<11}{}", "hardening:", h.tokens()),
+            Err(_) => Ok(()),
         }
     }
 
@@ -208,6 +219,7 @@ impl<'a> Summary<'a> {
                 "Owner": s.owner.name(), "Start": s.start, "End": s.end, "Bytes": s.bytes, "Functions": s.functions,
             })).collect::<Vec<_>>(),
             "Bootstrap": { "Verdict": verdict, "Layout": layout, "Details": broken },
+            "Hardening": self.hardening.as_ref().ok().map(Hardening::to_json),
         })
     }
 }

@@ -2,7 +2,7 @@
 //! directory: rtlink's output and its input object, C objects and executables (PIE, non-PIE,
 //! static) covering every nm symbol class, a C++ object and executable (weak template
 //! instances, unique globals, vtables, comdat groups), a 32-bit object, a Go binary and an
-//! archive.
+//! archive; and, apart (`hardening`), C executables that differ in one hardening item each.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -155,4 +155,26 @@ pub fn build(dir: &Path) -> Zoo {
         c_obj,
         cpp_obj,
     }
+}
+
+/// C executables and a shared library built from `KINDS_C` with gcc's hardening switches, one
+/// switch each, named after it: a static-PIE, an executable stack, no RELRO, full RELRO
+/// (BIND_NOW), the stack protector on every function and off everywhere, a shared library.
+pub fn hardening(dir: &Path) -> Vec<(&'static str, PathBuf)> {
+    let src = write(dir, "hardening.c", KINDS_C);
+    let variants: [(&'static str, &[&str]); 7] = [
+        ("static-pie", &["-static-pie"]),
+        ("execstack", &["-Wl,-z,execstack"]),
+        ("norelro", &["-Wl,-z,norelro"]),
+        ("now", &["-Wl,-z,now"]),
+        ("protector-all", &["-fstack-protector-all"]),
+        ("no-protector", &["-fno-stack-protector"]),
+        ("shared", &["-shared", "-fPIC"]),
+    ];
+    (variants.into_iter())
+        .map(|(name, flags)| {
+            let args = [&["-O2", "-fcommon"][..], flags].concat();
+            (name, cc("gcc", &args, &src, &dir.join(name)))
+        })
+        .collect()
 }
