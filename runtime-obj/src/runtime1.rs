@@ -6,7 +6,10 @@
 //!   GOMAXPROCS), so later stages never search the environment again.
 //! - GODEBUG is parsed right there, because `inittrace` must time rt0_go itself and
 //!   `cpu.<feature>=off` must apply to the microarchitecture check, both of which happen before
-//!   schedinit (where Go parses it).
+//!   schedinit (where Go parses it). So the auxiliary vector is parsed there too (into
+//!   `OS.auxv`): with AT_SECURE (a setuid-like start) GODEBUG is treated as unset from the
+//!   first instruction on, and no stage ever traces (the trace shows addresses and the
+//!   AT_RANDOM seed).
 //! - ARGS, ENV and DEBUG are written on m0 during the bootstrap and read-only afterwards.
 use crate::global::Global;
 
@@ -62,7 +65,8 @@ unsafe fn env_value(entry: *const u8, name: &[u8]) -> Option<*const u8> {
     (unsafe { *entry.add(name.len()) } == b'=').then(|| entry.wrapping_add(name.len() + 1))
 }
 
-/// Walks envp once (see the module doc) and parses GODEBUG.
+/// Walks envp once (see the module doc), parses the auxiliary vector after it into `OS.auxv`,
+/// and parses GODEBUG unless AT_SECURE is set.
 ///
 /// # Safety
 /// `argv` must be the kernel's argv for `argc` arguments, followed by envp and auxv.
@@ -90,6 +94,11 @@ pub unsafe fn scan_env(argc: i32, argv: *const *const u8) {
         a.envp = envp;
         a.envc = n;
         a.auxv = envp.add(n + 1) as *const usize;
+        let aux = crate::os_linux::Auxv::read(a.auxv);
+        (*crate::os_linux::OS.get()).auxv = aux;
+        if aux.secure != 0 {
+            env.godebug = core::ptr::null();
+        }
         if !env.godebug.is_null() {
             parse_godebug(cstr_bytes(env.godebug), &mut *DEBUG.get(), &mut warn_unknown_cpu);
         }
@@ -194,13 +203,13 @@ pub fn parse_late_vars(godebug: &[u8]) -> LateVars {
     v
 }
 
-/// The late settings of this process's GODEBUG (none under AT_SECURE, as in the bootstrap).
+/// The late settings of this process's GODEBUG (none under AT_SECURE: scan_env).
 pub fn late_vars() -> LateVars {
-    // SAFETY: OS.auxv and ENV were filled during the bootstrap and are read-only since; a
-    // non-null ENV.godebug is the NUL-terminated value in the process's environment.
+    // SAFETY: ENV was filled during the bootstrap and is read-only since; a non-null
+    // ENV.godebug is the NUL-terminated value in the process's environment.
     unsafe {
         let godebug = (*ENV.get()).godebug;
-        if (*crate::os_linux::OS.get()).auxv.secure != 0 || godebug.is_null() {
+        if godebug.is_null() {
             return LateVars::default();
         }
         parse_late_vars(cstr_bytes(godebug))
@@ -297,15 +306,13 @@ pub extern "C" fn runtime_check() {
 #[no_mangle]
 pub unsafe extern "C" fn runtime_args(argc: i32, argv: *const *const u8) {
     let t0 = crate::trace::start();
-    // SAFETY: scan_env filled ARGS from the same argc/argv; auxv follows envp's NULL.
+    // SAFETY: scan_env filled ARGS and OS.auxv from the same argc/argv.
     let aux = unsafe {
         let a = &*ARGS.get();
         if a.argc != argc || a.argv != argv {
             crate::print::throw("args: argv moved since rt0_go");
         }
-        let aux = crate::os_linux::Auxv::read(a.auxv);
-        (*crate::os_linux::OS.get()).auxv = aux;
-        aux
+        (*crate::os_linux::OS.get()).auxv
     };
     crate::vdso::set_base(aux.vdso);
     crate::trace::done("args", t0, |b| {
@@ -439,5 +446,24 @@ mod tests {
             assert_eq!(cstr_bytes(getenv(c"GO".as_ptr().cast::<u8>())), b"x");
             assert!(getenv(c"G".as_ptr().cast::<u8>()).is_null());
         }
+        // AT_SECURE: GODEBUG is as good as unset, so not even rt0_go traces.
+        let secure = [
+            c"prog".as_ptr().cast::<u8>() as usize,
+            0,
+            c"GODEBUG=inittrace=1".as_ptr() as usize,
+            0,
+            crate::os_linux::AT_SECURE,
+            1,
+            0,
+            0,
+        ];
+        // SAFETY: as above.
+        unsafe {
+            scan_env(1, secure.as_ptr() as *const *const u8);
+            assert!((*ENV.get()).godebug.is_null());
+            assert_eq!((*crate::os_linux::OS.get()).auxv.secure, 1);
+        }
+        assert!(!inittrace());
+        assert_eq!(late_vars(), LateVars::default());
     }
 }
