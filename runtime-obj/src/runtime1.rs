@@ -227,22 +227,21 @@ fn decimal(s: &[u8]) -> Option<u64> {
     })
 }
 
-/// Parses a GOMAXPROCS value: a positive decimal integer, else None (Go's atoi32 + n > 0).
+/// Parses a GOMAXPROCS value as Go does (atoi32, then n > 0): a positive decimal integer that
+/// fits in an i32 (leading zeros allowed), else None. The caller clamps it to MAX_PROCS, so
+/// every valid value above that means MAX_PROCS, whatever its length.
 #[inline(always)]
 pub fn parse_procs(s: &[u8]) -> Option<u32> {
-    if s.is_empty() || s.len() > 9 {
-        return None;
-    }
     // A plain loop: iterator adapters here are outlined once a second caller (sysmon) exists,
-    // which costs hello bytes.
-    let mut n = 0u32;
+    // which costs hello bytes. Saturating above i32::MAX keeps any length from overflowing.
+    let mut n = 0u64;
     for &d in s {
         if !d.is_ascii_digit() {
             return None;
         }
-        n = n * 10 + u32::from(d - b'0');
+        n = (n * 10 + u64::from(d - b'0')).min(1 << 31);
     }
-    (n > 0).then_some(n)
+    (n > 0 && n < 1 << 31).then_some(n as u32)
 }
 
 pub fn inittrace() -> bool {
@@ -420,6 +419,10 @@ mod tests {
         assert_eq!(parse_procs(b""), None);
         assert_eq!(parse_procs(b"2x"), None);
         assert_eq!(parse_procs(b"99999999999999"), None);
+        assert_eq!(parse_procs(b"2147483647"), Some(i32::MAX as u32));
+        assert_eq!(parse_procs(b"2147483648"), None);
+        assert_eq!(parse_procs(b"000000000000007"), Some(7));
+        assert_eq!(parse_procs(b"1e3"), None);
     }
 
     #[test]
