@@ -249,8 +249,10 @@ fn rlimit_as_below_the_arena_is_a_clear_fatal_error() {
 
 /// Proves a tiny RLIMIT_STACK (16 KiB, 64 KiB) or none at all gives main a mapped stack of
 /// at least 64 KiB (the OS stack may not grow past the limit) that it can use to 48 KiB deep,
-/// and goroutines their usual stacks. (Below 12 KiB the kernel cannot even fit the entry
-/// frame: a C program on the system's libc dies there too.)
+/// and goroutines their usual stacks. (Below about 12 KiB, or when argv and envp fill nearly
+/// all of the limit, the process is often killed by SIGSEGV before the runtime has a handler:
+/// the OS stack may not grow enough for the first frames. A static glibc C program dies there
+/// as often, so these runs clear the environment to keep the initial stack small.)
 #[test]
 fn tiny_or_unlimited_rlimit_stack_still_gives_main_a_usable_stack() {
     let exe = hostile();
