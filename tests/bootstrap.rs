@@ -7,7 +7,7 @@ use std::process::Command;
 
 use common::*;
 
-const STAGES: [&str; 17] = [
+const STAGES: [&str; 16] = [
     "rt0_go",
     "check",
     "args",
@@ -17,7 +17,6 @@ const STAGES: [&str; 17] = [
     "mallocinit",
     "mcommoninit",
     "sigsave",
-    "secure",
     "checkfds",
     "procresize",
     "schedinit",

@@ -13,12 +13,7 @@ use common::*;
 /// malloc.c, built once for all the tests here.
 fn exe() -> &'static Path {
     static EXE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    let (_, exe) = EXE.get_or_init(|| {
-        let dir = tempdir();
-        let exe = build_program(dir.path(), "malloc.c", &[]);
-        (dir, exe)
-    });
-    exe
+    built_once(&EXE, "malloc.c")
 }
 
 /// Runs malloc.c with `args`, GOMAXPROCS=`procs` and GODEBUG=`godebug`, for at most `secs`.

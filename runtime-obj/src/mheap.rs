@@ -7,8 +7,9 @@
 //!   a bigger request), each placed right after the previous one when that range is free, so
 //!   the heap usually stays contiguous and free spans merge across steps. Nothing is unmapped.
 //! - Every 64 MiB-aligned slot of the address space that heap memory touches has a
-//!   `HeapArena` record, found through `ARENAS` (one entry per slot, 2^21 slots for 47-bit user
-//!   addresses, in .bss: untouched entries cost nothing). A
+//!   `HeapArena` record, found through the page map `ARENAS` (one entry per slot, 2^21 slots
+//!   for 47-bit user addresses: 16 MiB, made when the heap first grows; untouched entries cost
+//!   nothing). A
 //!   record holds, per page: the span it belongs to, the size class of small-object pages (0
 //!   for every other page: the lock-free test free() uses), and two bits: released (the page
 //!   was never touched or was given back with madvise, so it is not in RSS) and zeroed (it reads
@@ -59,10 +60,12 @@ pub struct HeapArena {
     zeroed: [u64; ARENA_PAGES / 64],
 }
 
-/// The arena record of each 64 MiB slot: 16 MiB of .bss, of which a program touches the pages
-/// holding the slots its heap uses; a static (not a mapping made at the first growth) so that
-/// free's lookup is one load with no null test.
-static ARENAS: [AtomicPtr<HeapArena>; ARENA_SLOTS] = [const { AtomicPtr::new(null_mut()) }; ARENA_SLOTS];
+/// The page map: ARENA_SLOTS entries, the arena record of each 64 MiB slot (null while the
+/// heap has never grown). It comes from the runtime's arena (persistentalloc), of which a
+/// program touches only the pages holding the slots its heap uses. Not .bss: execve maps .bss
+/// before the program runs, so 16 MiB there made any RLIMIT_AS below it kill the process with
+/// SIGSEGV inside execve, where mallocinit would have said "out of memory".
+static ARENAS: AtomicPtr<AtomicPtr<HeapArena>> = AtomicPtr::new(null_mut());
 
 #[repr(C)]
 pub struct Span {
@@ -203,10 +206,13 @@ pub fn with_heap<R>(f: impl FnOnce(&mut MHeap) -> R) -> R {
 /// The arena record of the slot holding `addr`, or null if the heap never touched that slot.
 #[inline(always)]
 pub fn arena_of(addr: usize) -> *mut HeapArena {
-    match ARENAS.get(addr >> ARENA_SHIFT) {
-        Some(a) => a.load(Acquire),
-        None => null_mut(),
+    let map = ARENAS.load(Acquire);
+    let slot = addr >> ARENA_SHIFT;
+    if map.is_null() || slot >= ARENA_SLOTS {
+        return null_mut();
     }
+    // SAFETY: a non-null map has ARENA_SLOTS entries and is never freed.
+    unsafe { (*map.add(slot)).load(Acquire) }
 }
 
 #[inline(always)]
@@ -696,7 +702,18 @@ fn ensure_arenas(base: usize, bytes: usize) -> bool {
     if *slots.end() >= ARENA_SLOTS {
         return false;
     }
-    for e in &ARENAS[slots] {
+    let mut map = ARENAS.load(Acquire);
+    if map.is_null() {
+        let new = crate::persistentalloc::persistentalloc(ARENA_SLOTS * core::mem::size_of::<usize>(), 4096).cast();
+        // A map lost to a racing grower (another heap, in tests) is simply never used.
+        map = match ARENAS.compare_exchange(null_mut(), new, AcqRel, Acquire) {
+            Ok(_) => new,
+            Err(won) => won,
+        };
+    }
+    for slot in slots {
+        // SAFETY: the map has ARENA_SLOTS entries (slot < ARENA_SLOTS, checked above).
+        let e = unsafe { &*map.add(slot) };
         if e.load(Acquire).is_null() {
             let a = crate::persistentalloc::persistentalloc(core::mem::size_of::<HeapArena>(), 64) as *mut HeapArena;
             // A record lost to a racing grower (another heap, in tests) is simply never used.

@@ -1,8 +1,8 @@
 //! Linux specifics (Go: os_linux.go): the auxiliary vector, `osinit` (CPU count and page
 //! size) and small file reads for /proc and /sys.
 //!
-//! Invariants: `OS` is written by `runtime_args` (auxv) and `runtime_osinit` (ncpu, page size)
-//! on m0 before any other thread exists, and only read afterwards.
+//! Invariants: `OS` is written by `scan_env` in rt0_go (auxv) and `runtime_osinit` (ncpu, page
+//! size) on m0 before any other thread exists, and only read afterwards.
 use crate::global::Global;
 use crate::sys_linux::{self, SYS_SCHED_GETAFFINITY};
 

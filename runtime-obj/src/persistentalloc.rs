@@ -4,7 +4,7 @@
 //! cost neither memory nor commit charge) and fails loudly if the reservation is refused.
 //! `persistentalloc` hands out zeroed, never-freed memory by bumping a pointer, first through
 //! a small chunk in .bss, then through the arena: the Ps (with their mcaches), the Gs, signal stacks and
-//! the heap's span and arena records. Structures that are recycled (Gs, stacks, span records)
+//! the heap's page map, span and arena records. Structures that are recycled (Gs, stacks, span records)
 //! go to free lists of their own, so this arena never needs to free. The program's objects
 //! come from the heap (mheap.rs, malloc.rs), which maps its own memory as it grows.
 use core::sync::atomic::{AtomicUsize, Ordering};

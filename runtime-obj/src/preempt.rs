@@ -51,7 +51,7 @@ pub fn init() -> bool {
     }
     runtime_xsave_size.store(ebx as usize, Relaxed);
     let end = core::ptr::addr_of!(runtime_text_end) as usize;
-    // SAFETY: OS.auxv holds the kernel's AT_PHDR/AT_PHNUM (runtime_args).
+    // SAFETY: OS.auxv holds the kernel's AT_PHDR/AT_PHNUM (scan_env, in rt0_go).
     let seg_end = unsafe {
         let a = &(*OS.get()).auxv;
         let bias = crate::elf::load_bias();

@@ -24,7 +24,7 @@ use core::sync::atomic::Ordering::{Relaxed, Release};
 use crate::os_linux::{ncpu, OS};
 use crate::print::{throw, Buf};
 use crate::proc_m::{enable_ms, getm, mcommoninit, resetspinning, sched, steal_or_stop, wakep, MAX_PROCS};
-use crate::runtime1::{cstr_bytes, parse_procs, ARGS, DEBUG, ENV};
+use crate::runtime1::{cstr_bytes, parse_procs, ARGS, ENV};
 use crate::runtime2::*;
 use crate::stack::{stackalloc, stackalloc_goroutine, stackfree, DEFAULT_STACK, STACKS};
 use crate::sys_linux;
@@ -63,7 +63,7 @@ pub extern "C" fn runtime_schedinit() {
     let m0 = runtime_m0.get();
 
     let t = trace::start();
-    // SAFETY: g0's stack was set by rt0_go; OS.auxv by args.
+    // SAFETY: g0's stack and OS.auxv were set by rt0_go.
     let (main_stack, carved) = unsafe { stack::stackinit((*runtime_g0.get()).stack.lo, (*OS.get()).auxv.execfn) };
     trace::done("stackinit", t, |b| {
         b.str("main stack=")
@@ -108,16 +108,6 @@ pub extern "C" fn runtime_schedinit() {
     });
 
     let t = trace::start();
-    let secure = secure();
-    trace::done("secure", t, |b| {
-        b.str(if secure {
-            "AT_SECURE=1: GODEBUG ignored"
-        } else {
-            "AT_SECURE=0"
-        });
-    });
-
-    let t = trace::start();
     let reopened = checkfds();
     trace::done("checkfds", t, |b| {
         b.str("closed=");
@@ -149,24 +139,12 @@ pub extern "C" fn runtime_schedinit() {
 }
 
 fn checked_random() -> usize {
-    // SAFETY: OS.auxv was filled by runtime_args.
+    // SAFETY: OS.auxv was filled by rt0_go (scan_env).
     let r = unsafe { (*OS.get()).auxv.random };
     if r == 0 {
         throw("args: no AT_RANDOM in auxv");
     }
     r
-}
-
-/// Go's secure(): with AT_SECURE (setuid-like start), GODEBUG is not trusted.
-fn secure() -> bool {
-    // SAFETY: OS and DEBUG are bootstrap-only state on m0.
-    unsafe {
-        if (*OS.get()).auxv.secure == 0 {
-            return false;
-        }
-        *DEBUG.get() = crate::runtime1::DebugVars::default();
-    }
-    true
 }
 
 /// Go's checkfds: fds 0, 1 and 2 that are closed are opened on /dev/null, so the program's

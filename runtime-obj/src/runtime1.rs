@@ -6,7 +6,10 @@
 //!   GOMAXPROCS), so later stages never search the environment again.
 //! - GODEBUG is parsed right there, because `inittrace` must time rt0_go itself and
 //!   `cpu.<feature>=off` must apply to the microarchitecture check, both of which happen before
-//!   schedinit (where Go parses it).
+//!   schedinit (where Go parses it). So the auxiliary vector is parsed there too (into
+//!   `OS.auxv`): with AT_SECURE (a setuid-like start) GODEBUG is treated as unset from the
+//!   first instruction on, and no stage ever traces (the trace shows addresses and the
+//!   AT_RANDOM seed).
 //! - ARGS, ENV and DEBUG are written on m0 during the bootstrap and read-only afterwards.
 use crate::global::Global;
 
@@ -62,7 +65,8 @@ unsafe fn env_value(entry: *const u8, name: &[u8]) -> Option<*const u8> {
     (unsafe { *entry.add(name.len()) } == b'=').then(|| entry.wrapping_add(name.len() + 1))
 }
 
-/// Walks envp once (see the module doc) and parses GODEBUG.
+/// Walks envp once (see the module doc), parses the auxiliary vector after it into `OS.auxv`,
+/// and parses GODEBUG unless AT_SECURE is set.
 ///
 /// # Safety
 /// `argv` must be the kernel's argv for `argc` arguments, followed by envp and auxv.
@@ -90,6 +94,11 @@ pub unsafe fn scan_env(argc: i32, argv: *const *const u8) {
         a.envp = envp;
         a.envc = n;
         a.auxv = envp.add(n + 1) as *const usize;
+        let aux = crate::os_linux::Auxv::read(a.auxv);
+        (*crate::os_linux::OS.get()).auxv = aux;
+        if aux.secure != 0 {
+            env.godebug = core::ptr::null();
+        }
         if !env.godebug.is_null() {
             parse_godebug(cstr_bytes(env.godebug), &mut *DEBUG.get(), &mut warn_unknown_cpu);
         }
@@ -194,13 +203,13 @@ pub fn parse_late_vars(godebug: &[u8]) -> LateVars {
     v
 }
 
-/// The late settings of this process's GODEBUG (none under AT_SECURE, as in the bootstrap).
+/// The late settings of this process's GODEBUG (none under AT_SECURE: scan_env).
 pub fn late_vars() -> LateVars {
-    // SAFETY: OS.auxv and ENV were filled during the bootstrap and are read-only since; a
-    // non-null ENV.godebug is the NUL-terminated value in the process's environment.
+    // SAFETY: ENV was filled during the bootstrap and is read-only since; a non-null
+    // ENV.godebug is the NUL-terminated value in the process's environment.
     unsafe {
         let godebug = (*ENV.get()).godebug;
-        if (*crate::os_linux::OS.get()).auxv.secure != 0 || godebug.is_null() {
+        if godebug.is_null() {
             return LateVars::default();
         }
         parse_late_vars(cstr_bytes(godebug))
@@ -218,22 +227,21 @@ fn decimal(s: &[u8]) -> Option<u64> {
     })
 }
 
-/// Parses a GOMAXPROCS value: a positive decimal integer, else None (Go's atoi32 + n > 0).
+/// Parses a GOMAXPROCS value as Go does (atoi32, then n > 0): a positive decimal integer that
+/// fits in an i32 (leading zeros allowed), else None. The caller clamps it to MAX_PROCS, so
+/// every valid value above that means MAX_PROCS, whatever its length.
 #[inline(always)]
 pub fn parse_procs(s: &[u8]) -> Option<u32> {
-    if s.is_empty() || s.len() > 9 {
-        return None;
-    }
     // A plain loop: iterator adapters here are outlined once a second caller (sysmon) exists,
-    // which costs hello bytes.
-    let mut n = 0u32;
+    // which costs hello bytes. Saturating above i32::MAX keeps any length from overflowing.
+    let mut n = 0u64;
     for &d in s {
         if !d.is_ascii_digit() {
             return None;
         }
-        n = n * 10 + u32::from(d - b'0');
+        n = (n * 10 + u64::from(d - b'0')).min(1 << 31);
     }
-    (n > 0).then_some(n)
+    (n > 0 && n < 1 << 31).then_some(n as u32)
 }
 
 pub fn inittrace() -> bool {
@@ -297,15 +305,13 @@ pub extern "C" fn runtime_check() {
 #[no_mangle]
 pub unsafe extern "C" fn runtime_args(argc: i32, argv: *const *const u8) {
     let t0 = crate::trace::start();
-    // SAFETY: scan_env filled ARGS from the same argc/argv; auxv follows envp's NULL.
+    // SAFETY: scan_env filled ARGS and OS.auxv from the same argc/argv.
     let aux = unsafe {
         let a = &*ARGS.get();
         if a.argc != argc || a.argv != argv {
             crate::print::throw("args: argv moved since rt0_go");
         }
-        let aux = crate::os_linux::Auxv::read(a.auxv);
-        (*crate::os_linux::OS.get()).auxv = aux;
-        aux
+        (*crate::os_linux::OS.get()).auxv
     };
     crate::vdso::set_base(aux.vdso);
     crate::trace::done("args", t0, |b| {
@@ -413,6 +419,10 @@ mod tests {
         assert_eq!(parse_procs(b""), None);
         assert_eq!(parse_procs(b"2x"), None);
         assert_eq!(parse_procs(b"99999999999999"), None);
+        assert_eq!(parse_procs(b"2147483647"), Some(i32::MAX as u32));
+        assert_eq!(parse_procs(b"2147483648"), None);
+        assert_eq!(parse_procs(b"000000000000007"), Some(7));
+        assert_eq!(parse_procs(b"1e3"), None);
     }
 
     #[test]
@@ -439,5 +449,24 @@ mod tests {
             assert_eq!(cstr_bytes(getenv(c"GO".as_ptr().cast::<u8>())), b"x");
             assert!(getenv(c"G".as_ptr().cast::<u8>()).is_null());
         }
+        // AT_SECURE: GODEBUG is as good as unset, so not even rt0_go traces.
+        let secure = [
+            c"prog".as_ptr().cast::<u8>() as usize,
+            0,
+            c"GODEBUG=inittrace=1".as_ptr() as usize,
+            0,
+            crate::os_linux::AT_SECURE,
+            1,
+            0,
+            0,
+        ];
+        // SAFETY: as above.
+        unsafe {
+            scan_env(1, secure.as_ptr() as *const *const u8);
+            assert!((*ENV.get()).godebug.is_null());
+            assert_eq!((*crate::os_linux::OS.get()).auxv.secure, 1);
+        }
+        assert!(!inittrace());
+        assert_eq!(late_vars(), LateVars::default());
     }
 }

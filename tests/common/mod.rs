@@ -9,6 +9,7 @@ pub mod zoo;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 
 use object::write::{Object, StandardSection, Symbol, SymbolSection};
 use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
@@ -113,6 +114,17 @@ pub fn build_program(dir: &Path, file: &str, cc_extra: &[&str]) -> PathBuf {
     link(dir, Path::new(file).file_stem().unwrap().to_str().unwrap(), &[obj], &[])
 }
 
+/// A tests/programs file built once, into `cell` (a static of the test file), for all of the
+/// file's tests. The directory lives as long as the test process.
+pub fn built_once(cell: &'static OnceLock<(tempfile::TempDir, PathBuf)>, file: &str) -> &'static Path {
+    let (_, exe) = cell.get_or_init(|| {
+        let dir = tempdir();
+        let exe = build_program(dir.path(), file, &[]);
+        (dir, exe)
+    });
+    exe
+}
+
 /// Runs a program with no GODEBUG/GOMAXPROCS inherited from the test's environment.
 pub fn run(exe: &Path) -> Command {
     let mut c = Command::new(exe);
@@ -124,6 +136,28 @@ pub fn run(exe: &Path) -> Command {
 pub fn output(cmd: &mut Command) -> (i32, String, String) {
     let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+}
+
+/// The first line tests/programs/args.c prints when it gets `argv` (argv[0] included) and the
+/// environment `env` (`NAME=value` strings, in the order execve passes them).
+pub fn args_line(argv: &[String], env: &[String]) -> String {
+    let summary = |strs: &[String]| {
+        let (mut len, mut hash) = (0u64, 0u64);
+        for (i, s) in strs.iter().enumerate() {
+            let h = s
+                .bytes()
+                .fold(5381u64, |h, c| h.wrapping_mul(33).wrapping_add(c.into()));
+            len += s.len() as u64;
+            hash ^= h.wrapping_add(i as u64);
+        }
+        (len, hash)
+    };
+    let ((alen, ah), (elen, eh)) = (summary(argv), summary(env));
+    format!(
+        "argc={} arglen={alen} arghash={ah:x} envc={} envlen={elen} envhash={eh:x} same_argv=1",
+        argv.len(),
+        env.len()
+    )
 }
 
 /// The value after `key=` in a line of `k=v` words.
