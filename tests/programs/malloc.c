@@ -141,10 +141,11 @@ static void resize(struct slot *s, unsigned long *x)
 
 static int by_addr(const void *a, const void *b);
 
-/* No two live blocks overlap: insertion sort by address of the live ones, then neighbours. */
+/* No two live blocks overlap: insertion sort by address of the live ones, then neighbours.
+ * The sorted copy is the caller's own (goroutines check their tables at the same time). */
 static void no_overlap(struct slot *t, int n)
 {
-    static struct slot live[SLOTS];
+    struct slot live[n];
     int k = 0;
     for (int i = 0; i < n; i++)
         if (t[i].p)
