@@ -172,7 +172,7 @@ fn sleeping_goroutines_wake_in_deadline_order_and_select_times_out() {
         assert_eq!(lines[0], "sleep 30ms: at_least=1 not_too_long=1", "{out}");
         let woke = lines[1];
         assert!(
-            woke.starts_with(&format!("sleepers={n} woke={n} out_of_order=")),
+            woke.starts_with(&format!("sleepers={n} woke={n} early=0 out_of_order=")),
             "{out}"
         );
         // One P fires its heap in deadline order into a FIFO queue, so on a quiet machine the
