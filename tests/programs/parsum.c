@@ -5,7 +5,7 @@
  * Usage: parsum [goroutines] */
 #include "together.h"
 
-#define LEN 1000000L
+#define LEN 100000L
 
 static long data[LEN];
 static long total, done;
