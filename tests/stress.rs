@@ -6,8 +6,8 @@
 //! rare bugs: `RTLINK_STRESS_RUNS=10000 cargo test --test stress`).
 //!
 //! Invariants:
-//! - Every run's exit status and stdout are checked exactly (the timer program's count of
-//!   out-of-order wakeups against a bound, see `timers`), and every program prints what its
+//! - Every run's exit status and stdout are checked exactly (but for the timer program's count
+//!   of out-of-order wakeups, which only the batch as a whole is judged by, see `timers`), and every program prints what its
 //!   goroutines computed, so a lost or doubled wakeup, element or block is a wrong number, not
 //!   only a missing "done".
 //! - Every run reports (together.h, on stderr) 2 Ps, and each batch must have runs in which two
@@ -19,6 +19,7 @@
 mod common;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use common::watchdog::{batch, Tally, TRACE_MS};
@@ -37,7 +38,7 @@ fn runs() -> usize {
 /// Runs `exe args` `runs()` times, `at_once` at a time (more for a program that mostly
 /// sleeps), and checks every run's stdout with `expect`, and that some runs had goroutines on
 /// two Ms at once.
-fn stress(exe: &Path, args: &[&str], at_once: usize, expect: &(dyn Fn(&str) -> Result<(), String> + Sync)) {
+fn stress(exe: &Path, args: &[&str], at_once: usize, expect: &(dyn Fn(&str) -> Result<(), String> + Sync)) -> Tally {
     let start = Instant::now();
     let tally = batch(exe, args, runs(), at_once, LIMIT, expect).unwrap_or_else(|failure| panic!("{failure}"));
     eprintln!("{args:?}: {tally:?} in {:.1?}", start.elapsed());
@@ -46,6 +47,7 @@ fn stress(exe: &Path, args: &[&str], at_once: usize, expect: &(dyn Fn(&str) -> R
         "in no run of {} did goroutines run on two Ms at once: {tally:?}",
         tally.runs
     );
+    tally
 }
 
 fn exactly(want: &str) -> impl Fn(&str) -> Result<(), String> + Sync + '_ {
@@ -81,33 +83,48 @@ fn a_wait_group_with_a_mutex() {
 /// sleep.c: a 30 ms sleep; 100 sleepers in pairs 1 ms apart, all of which must wake and none
 /// early; a select whose timeout (rt_after) must not fire early, and one where a value sent
 /// after 5 ms beats a 2 s timeout; main sleeping beside a goroutine that yields in a loop.
-/// None may wake early, so a sleeper can only run more than
-/// 1 ms out of deadline order if an earlier one woke over 1 ms late, which a loaded machine
-/// causes for a few (9 of 100 seen at a load of 60 on 2 cores): up to a quarter may, so what
-/// fails is timers that are lost or held up wholesale, not the OS's occasional delay.
+///
+/// The order: as none wakes early, a sleeper can only run more than 1 ms out of deadline order
+/// if an earlier one woke over 1 ms late, and a loaded machine does that to any run now and then
+/// (40 of 100 out of order seen at a load of 17 on 2 cores). So no single run's order decides;
+/// but at that load 60% of runs are in exact order, and timers that are lost, or fired late
+/// as a rule, would leave hardly any: at least a quarter must be.
 #[test]
 fn timers_sleep_and_select_with_a_timeout() {
     let dir = tempdir();
     let exe = build_program(dir.path(), "sleep.c", &[]);
-    stress(&exe, &["100"], 12, &|out| {
+    let in_order = AtomicUsize::new(0);
+    let tally = stress(&exe, &["100"], 12, &|out| {
         let lines: Vec<&str> = out.lines().collect();
-        let late_ok = lines.get(1).and_then(|l| {
-            let n: u32 = field(l, "out_of_order")?.parse().ok()?;
-            l.starts_with("sleepers=100 woke=100 early=0 out_of_order=")
-                .then_some(n <= 25)
+        let wrong = lines.get(1).and_then(|l| {
+            l.strip_prefix("sleepers=100 woke=100 early=0 out_of_order=")?
+                .parse::<u32>()
+                .ok()
         });
         let rest = [
             "timeout case=1 waited_enough=1",
             "value case=0 v=42",
             "slept beside a spinner",
         ];
-        match (lines.first(), late_ok, lines.get(2..)) {
-            (Some(&"sleep 30ms: at_least=1 not_too_long=1"), Some(true), Some(tail)) if tail == rest => Ok(()),
-            _ => Err("5 lines: slept 30 ms, 100 woke, none early, at most 25 out of order, \
-                      then the timeout, the value and the spinner"
-                .into()),
+        match (lines.first(), wrong, lines.get(2..)) {
+            (Some(&"sleep 30ms: at_least=1 not_too_long=1"), Some(wrong), Some(tail)) if tail == rest => {
+                in_order.fetch_add(usize::from(wrong == 0), Relaxed);
+                Ok(())
+            }
+            _ => Err(
+                "5 lines: slept 30 ms, 100 woke, none early, a count out of order, then the \
+                      timeout, the value and the spinner"
+                    .into(),
+            ),
         }
     });
+    let in_order = in_order.into_inner();
+    eprintln!("sleep.c: {in_order} of {} runs in exact deadline order", tally.runs);
+    assert!(
+        in_order * 4 >= tally.runs,
+        "only {in_order} of {} runs woke their sleepers in deadline order",
+        tally.runs
+    );
 }
 
 /// malloc.c goroutines: 4 goroutines do 100 random malloc-family operations each against a
