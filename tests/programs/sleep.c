@@ -88,10 +88,13 @@ int main(int argc, char **argv)
     rt_chan *never = rt_chan_make(8, 0);
     long v = 0;
     int64_t dl = 0;
-    rt_select_case cs[2] = {{never, RT_RECV, 0, &v}, {rt_after(10 * MS), RT_RECV, 0, &dl}};
+    /* The clock starts before rt_after does: a goroutine held up between the two (by the OS,
+     * on a loaded machine) would otherwise see the timeout come early. */
     t0 = rt_nanotime();
+    rt_select_case cs[2] = {{never, RT_RECV, 0, &v}, {rt_after(10 * MS), RT_RECV, 0, &dl}};
     int which = rt_select(cs, 2, 1);
-    rt_printf("timeout case=%d waited_enough=%d\n", which, rt_nanotime() - t0 >= 10 * MS);
+    int64_t t1 = rt_nanotime();
+    rt_printf("timeout case=%d waited_enough=%d\n", which, t1 - t0 >= 10 * MS && t1 >= dl);
     rt_chan *soon = rt_chan_make(8, 0);
     rt_go(late_sender, soon);
     rt_select_case cs2[2] = {{soon, RT_RECV, 0, &v}, {rt_after(2000 * MS), RT_RECV, 0, &dl}};
