@@ -75,13 +75,15 @@ fn drain(mut pipe: impl Read + Send + 'static, eof: mpsc::Sender<()>) -> std::th
     })
 }
 
-/// What a passing batch saw: runs, and runs in which goroutines ran on two or more threads
-/// (`ms` >= 2) and at the same time on two (`together=1`), per together.h.
+/// What a passing batch saw: runs; runs in which goroutines ran on two or more threads
+/// (`ms` >= 2) and at the same time on two (`together=1`), per together.h; and runs that
+/// lasted long enough to print SCHED lines (0 unless the machine is very busy).
 #[derive(Debug, Default)]
 pub struct Tally {
     pub runs: usize,
     pub two_ms: usize,
     pub together: usize,
+    pub traced: usize,
 }
 
 /// Runs `exe args` `runs` times, `at_once` at a time, each watched for `limit`; `expect`
@@ -98,7 +100,7 @@ pub fn batch(
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let first_failure = Mutex::new(None);
-    let (two_ms, together) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let [two_ms, together, traced] = [0; 3].map(AtomicUsize::new);
     std::thread::scope(|s| {
         for _ in 0..at_once {
             s.spawn(|| {
@@ -115,9 +117,10 @@ pub fn batch(
                         limit,
                     );
                     match judge(&outcome, expect) {
-                        Ok((ms, both)) => {
+                        Ok((ms, both, sched)) => {
                             two_ms.fetch_add(usize::from(ms >= 2), Relaxed);
                             together.fetch_add(usize::from(both), Relaxed);
+                            traced.fetch_add(usize::from(sched), Relaxed);
                         }
                         Err(why) => {
                             stop.store(true, Relaxed);
@@ -140,12 +143,14 @@ pub fn batch(
             runs,
             two_ms: two_ms.into_inner(),
             together: together.into_inner(),
+            traced: traced.into_inner(),
         }),
     }
 }
 
-/// A run's verdict: its together.h numbers (ms, together) if it passed, else why not.
-fn judge(outcome: &Outcome, expect: &dyn Fn(&str) -> Result<(), String>) -> Result<(u32, bool), String> {
+/// A run's verdict: its together.h numbers (ms, together) and whether it printed SCHED lines,
+/// if it passed; else why not.
+fn judge(outcome: &Outcome, expect: &dyn Fn(&str) -> Result<(), String>) -> Result<(u32, bool, bool), String> {
     let (code, out, err) = match outcome {
         Outcome::Hung(_, err) if !err.contains("SCHED ") => {
             return Err("hung, and sysmon printed no SCHED line before the watchdog killed it".into())
@@ -165,7 +170,7 @@ fn judge(outcome: &Outcome, expect: &dyn Fn(&str) -> Result<(), String>) -> Resu
     };
     let number = |key| super::field(line, key).and_then(|v| v.parse::<u32>().ok());
     match (number("procs"), number("ms"), number("together")) {
-        (Some(2), Some(ms), Some(t @ (0 | 1))) => Ok((ms, t == 1)),
+        (Some(2), Some(ms), Some(t @ (0 | 1))) => Ok((ms, t == 1, own.len() < err.lines().count())),
         _ => Err(format!("not a together.h line for 2 Ps: {line:?}")),
     }
 }
