@@ -78,7 +78,7 @@ fn drain(mut pipe: impl Read + Send + 'static, eof: mpsc::Sender<()>) -> std::th
 /// What a passing batch saw: runs; runs in which goroutines ran on two or more threads
 /// (`ms` >= 2) and at the same time on two (`together=1`), per together.h; and runs that
 /// lasted long enough to print SCHED lines (0 unless the machine is very busy).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Tally {
     pub runs: usize,
     pub two_ms: usize,
