@@ -6,7 +6,7 @@
  *   all are closed; a send case in a select;
  * - many senders and receivers on one buffered channel, every value received exactly once;
  * - rt_numgoroutine as goroutines start, block and end.
- * The receivers' bookkeeping is a stretch for together.h (its line goes to stderr). */
+ * Each receive's return is a short stretch for together.h (its line goes to stderr). */
 #include "together.h"
 
 static void producer(void *arg)
