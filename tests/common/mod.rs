@@ -5,6 +5,7 @@
 //! ran. Each test works in its own temporary directory.
 #![allow(dead_code)]
 
+pub mod watchdog;
 pub mod zoo;
 
 use std::path::{Path, PathBuf};
@@ -124,6 +125,11 @@ pub fn built_once(cell: &'static OnceLock<(tempfile::TempDir, PathBuf)>, file: &
     });
     exe
 }
+
+/// What tests/programs/channels.c prints on any number of Ps.
+pub const CHANNELS_OUTPUT: &str = "numgoroutine 1 6 1\npipeline sum=333833500\nbuffered len=3\n\
+    buffered got=3 total=33 after_close=0 ok=0\npingpong ball=10000\nselect default=-1\n\
+    select a=100 b=100 sum=9900\nselect send=0 full=-1 value=7\nmany once=1\n";
 
 /// Runs a program with no GODEBUG/GOMAXPROCS inherited from the test's environment.
 pub fn run(exe: &Path) -> Command {

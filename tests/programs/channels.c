@@ -5,8 +5,9 @@
  * - select with default (nothing ready), then over several channels with senders on each, until
  *   all are closed; a send case in a select;
  * - many senders and receivers on one buffered channel, every value received exactly once;
- * - rt_numgoroutine as goroutines start, block and end. */
-#include <rtlink.h>
+ * - rt_numgoroutine as goroutines start, block and end.
+ * Each receive's return is a short stretch for together.h (its line goes to stderr). */
+#include "together.h"
 
 static void producer(void *arg)
 {
@@ -75,6 +76,7 @@ static void many_receiver(void *arg)
     (void)arg;
     long v;
     while (rt_chan_recv(many, &v)) {
+        together_end(together_begin());
         rt_mutex_lock(&seen_mu);
         seen[v]++;
         rt_mutex_unlock(&seen_mu);
@@ -179,5 +181,6 @@ int main(void)
     for (int i = 0; i < 20000; i++)
         once &= seen[i] == 1;
     rt_printf("many once=%d\n", once);
+    together_report();
     return 0;
 }

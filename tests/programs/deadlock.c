@@ -5,7 +5,9 @@
  * "select" blocks in a select with no usable case; "locked" deadlocks with main's goroutine
  * and another locked to their threads; "exitsyscall" calls rt_exitsyscall without
  * rt_entersyscall; "runlock" and "wunlock" unlock an rt_rwmutex that is not locked;
- * "lockedexits" deadlocks after two goroutines have ended locked (taking their threads). */
+ * "lockedexits" deadlocks after two goroutines have ended locked (taking their threads).
+ * And a hang the runtime cannot see, for the stress harness's watchdog: "spin" waits for a wait
+ * group while a goroutine spins forever (a running M is not a deadlock). */
 #include <rtlink.h>
 
 static rt_waitgroup wg, never;
@@ -23,6 +25,13 @@ static int is(const char *a, const char *b)
     while (*a && *a == *b)
         a++, b++;
     return *a == *b;
+}
+
+static void spin(void *arg)
+{
+    (void)arg;
+    for (;;)
+        __asm__ volatile("pause");
 }
 
 static void locked_exit(void *arg)
@@ -76,6 +85,9 @@ int main(int argc, char **argv)
             rt_waitgroup_wait(&wg);
             rt_sleep(5000000);
         }
+        rt_waitgroup_wait(&never);
+    } else if (is(what, "spin")) {
+        rt_go(spin, 0);
         rt_waitgroup_wait(&never);
     } else if (is(what, "runlock")) {
         rt_rwmutex_runlock(&rw);

@@ -4,7 +4,9 @@
  *                   a pattern that is checked before it is freed or resized; every block is
  *                   checked for alignment, usable size and overlap with every other live block
  *   goroutines G N  G goroutines do `shadow N` each on their own slots and also hand blocks to
- *                   a partner goroutine over a channel, which checks and frees them
+ *                   a partner goroutine over a channel, which checks and frees them; the
+ *                   final check-and-free of each table is a stretch for together.h (its line
+ *                   goes to stderr)
  *   many N          N goroutines each allocate, fill, check and free a few blocks
  *   edge            C semantics: 0 sizes, overflow, bad alignments, errno, huge blocks, in-place
  *                   realloc
@@ -18,7 +20,7 @@
  *   doublefree K    frees a block twice (K = small, adjacent, large) or frees a pointer malloc
  *                   did not return (K = wild, interior)
  *   uaf             writes to a freed block (run with GODEBUG=mallocdebug=1) */
-#include <rtlink.h>
+#include "together.h"
 
 #define SLOTS 4096
 
@@ -141,10 +143,11 @@ static void resize(struct slot *s, unsigned long *x)
 
 static int by_addr(const void *a, const void *b);
 
-/* No two live blocks overlap: insertion sort by address of the live ones, then neighbours. */
+/* No two live blocks overlap: insertion sort by address of the live ones, then neighbours.
+ * The sorted copy is the caller's own (goroutines check their tables at the same time). */
 static void no_overlap(struct slot *t, int n)
 {
-    static struct slot live[SLOTS];
+    struct slot live[n];
     int k = 0;
     for (int i = 0; i < n; i++)
         if (t[i].p)
@@ -191,6 +194,7 @@ static unsigned long shadow(struct slot *t, int n, unsigned long ops, unsigned l
         if (op % 20000 == 0)
             no_overlap(t, n);
     }
+    long stretch = together_begin();
     no_overlap(t, n);
     for (int i = 0; i < n; i++)
         if (t[i].p) {
@@ -198,6 +202,7 @@ static unsigned long shadow(struct slot *t, int n, unsigned long ops, unsigned l
             free(t[i].p);
             t[i].p = 0;
         }
+    together_end(stretch);
     return sent;
 }
 
@@ -378,6 +383,7 @@ int main(int argc, char **argv)
         struct rt_memstats m;
         rt_memstats(&m);
         rt_printf("ok sent=%lu received=%lu balanced=%d\n", sent, received, m.mallocs == m.frees);
+        together_report();
     } else if (mode[0] == 'm') {
         rt_waitgroup_add(&wg, (int64_t)a);
         for (unsigned long i = 0; i < a; i++)

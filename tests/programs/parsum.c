@@ -1,10 +1,11 @@
 /* A parallel sum checked against the serial one: GOROUTINES goroutines each add up a slice of
  * an array, then fold their part into the total under an rt_mutex; a wait group tells main
  * when all are done. Also counts, under the mutex, how many goroutines ran, and checks the
- * counter lands on zero. Usage: parsum [goroutines] */
-#include <rtlink.h>
+ * counter lands on zero. The sums are stretches for together.h (its line goes to stderr).
+ * Usage: parsum [goroutines] */
+#include "together.h"
 
-#define LEN 1000000L
+#define LEN 100000L
 
 static long data[LEN];
 static long total, done;
@@ -15,8 +16,10 @@ static long parts;
 static void part(void *arg)
 {
     long k = (long)arg, sum = 0;
+    long stretch = together_begin();
     for (long i = k * LEN / parts; i < (k + 1) * LEN / parts; i++)
         sum += data[i];
+    together_end(stretch);
     rt_mutex_lock(&mu);
     total += sum;
     done++;
@@ -43,5 +46,6 @@ int main(int argc, char **argv)
     rt_waitgroup_wait(&wg);
     rt_waitgroup_wait(&wg);
     rt_printf("parts=%ld done=%ld ok=%d\n", parts, done, total == serial);
+    together_report();
     return total == serial && done == parts ? 0 : 1;
 }

@@ -1,8 +1,9 @@
-/* Timers: rt_sleep's duration; many goroutines sleeping different times wake in deadline
- * order; a select with a timeout (rt_after) when nothing comes, and a value that beats the
- * timeout; main sleeping while a goroutine spins on rt_gosched. Usage: sleep [goroutines]
- * (at most 100,000; their deadlines are spread over at most 2 s). */
-#include <rtlink.h>
+/* Timers: rt_sleep's duration; many goroutines sleeping different times (in pairs) wake in
+ * deadline order and none before its deadline (each wakeup is a stretch for together.h, whose
+ * line goes to stderr); a select with a timeout (rt_after) when nothing comes, and a value that
+ * beats the timeout; main sleeping while a goroutine spins on rt_gosched.
+ * Usage: sleep [goroutines] (at most 100,000; their deadlines are spread over at most 2 s). */
+#include "together.h"
 
 #define MS 1000000L
 
@@ -10,8 +11,8 @@ static long n_sleepers = 2000;
 static rt_waitgroup wg;
 static rt_mutex mu;
 #define MAX_SLEEPERS 100000
-static long order[MAX_SLEEPERS], norder;
-static int64_t step; /* between consecutive deadlines */
+static long order[MAX_SLEEPERS], norder, early;
+static int64_t step; /* between consecutive deadlines, in pairs: 2 * step */
 
 static long number(const char *s)
 {
@@ -26,12 +27,21 @@ static int64_t base;
 static void sleeper(void *arg)
 {
     long k = (long)arg;
-    /* Deadlines `step` apart from a common base, started in a scrambled order; the first is
-     * after the last sleeper has started (a new goroutine takes up to ~20 us here: a new G
-     * and a fresh stack page). */
-    rt_sleep(base + 20 * MS + n_sleepers * 20000 + k * step - rt_nanotime());
+    /* Deadlines in pairs, 2 * `step` apart from a common base, started in a scrambled order;
+     * the first is after the last sleeper has started (a new goroutine takes up to ~20 us
+     * here: a new G and a fresh stack page). After waking, step / 25 (at most 20 us) of work:
+     * the two of a pair may then be seen running at once on two Ms. */
+    int64_t deadline = base + 20 * MS + n_sleepers * 20000 + k / 2 * 2 * step;
+    rt_sleep(deadline - rt_nanotime());
+    long stretch = together_begin();
+    int64_t woke = rt_nanotime();
+    while (rt_nanotime() < woke + step / 25)
+        ;
+    together_end(stretch);
+    int woke_early = woke < deadline;
     rt_mutex_lock(&mu);
     order[norder++] = k;
+    early += woke_early;
     rt_mutex_unlock(&mu);
     rt_waitgroup_done(&wg);
 }
@@ -73,15 +83,18 @@ int main(int argc, char **argv)
     long inversions = 0;
     for (long i = 1; i < norder; i++)
         inversions += order[i] < order[i - 1] - MS / step; /* beyond scheduling jitter: 1 ms */
-    rt_printf("sleepers=%ld woke=%ld out_of_order=%ld\n", n_sleepers, norder, inversions);
+    rt_printf("sleepers=%ld woke=%ld early=%ld out_of_order=%ld\n", n_sleepers, norder, early, inversions);
 
     rt_chan *never = rt_chan_make(8, 0);
     long v = 0;
     int64_t dl = 0;
-    rt_select_case cs[2] = {{never, RT_RECV, 0, &v}, {rt_after(10 * MS), RT_RECV, 0, &dl}};
+    /* The clock starts before rt_after does: a goroutine held up between the two (by the OS,
+     * on a loaded machine) would otherwise see the timeout come early. */
     t0 = rt_nanotime();
+    rt_select_case cs[2] = {{never, RT_RECV, 0, &v}, {rt_after(10 * MS), RT_RECV, 0, &dl}};
     int which = rt_select(cs, 2, 1);
-    rt_printf("timeout case=%d waited_enough=%d\n", which, rt_nanotime() - t0 >= 10 * MS);
+    int64_t t1 = rt_nanotime();
+    rt_printf("timeout case=%d waited_enough=%d\n", which, t1 - t0 >= 10 * MS && t1 >= dl);
     rt_chan *soon = rt_chan_make(8, 0);
     rt_go(late_sender, soon);
     rt_select_case cs2[2] = {{soon, RT_RECV, 0, &v}, {rt_after(2000 * MS), RT_RECV, 0, &dl}};
@@ -94,5 +107,6 @@ int main(int argc, char **argv)
     stop = 1;
     rt_waitgroup_wait(&wg);
     rt_printf("slept beside a spinner\n");
+    together_report();
     return 0;
 }
