@@ -60,6 +60,8 @@ pub fn flags(level: Level, layout: Layout, include_dir: Option<&Path>) -> Result
         }
         .into(),
         "-fno-omit-frame-pointer".into(),
+        "-mno-omit-leaf-frame-pointer".into(),
+        "-fstack-protector-strong".into(),
     ];
     if level != Level::V1 {
         flags.push(format!("-march=x86-64-v{}", level.number()));

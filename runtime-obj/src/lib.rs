@@ -76,6 +76,8 @@ mod syscall;
 mod sysmon;
 #[cfg(not(test))]
 mod time;
+#[cfg(not(test))]
+mod traceback;
 
 #[cfg(not(test))]
 #[panic_handler]

@@ -174,10 +174,17 @@ pub fn user_write(fd: i32, s: &[u8]) -> bool {
     f(fd, s)
 }
 
-/// Go's `throw`: `fatal error: msg` on stderr, exit status 2.
+/// Go's `throw`: `fatal error: msg` on stderr, the traceback from the caller, exit status 2.
 #[cold]
 pub fn throw(msg: &str) -> ! {
     Buf::new().str("fatal error: ").str(msg).byte(b'\n').flush(2);
+    #[cfg(not(test))]
+    {
+        let bp: usize;
+        // SAFETY: reads the frame pointer only (the runtime keeps frame pointers).
+        unsafe { core::arch::asm!("mov {}, rbp", out(reg) bp, options(nomem, nostack, preserves_flags)) };
+        crate::traceback::fatal(0, bp, 0);
+    }
     sys_linux::exit_group(2)
 }
 

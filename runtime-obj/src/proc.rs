@@ -278,6 +278,20 @@ fn procresize(n: u32) {
     }
 }
 
+/// A new G, published on ALLG (Go: malg's allocation and allgadd).
+fn malg() -> *mut G {
+    let gp = persistentalloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
+    let mut head = ALLG.load(Relaxed);
+    loop {
+        // SAFETY: gp is new and not yet visible to any other thread.
+        unsafe { (*gp).alllink = head };
+        match ALLG.compare_exchange_weak(head, gp, Release, Relaxed) {
+            Ok(_) => return gp,
+            Err(h) => head = h,
+        }
+    }
+}
+
 /// Bootstrap entry: create the main goroutine, to run `f` (= *mainPC) on a stack sized like a
 /// C main thread's.
 #[no_mangle]
@@ -285,7 +299,7 @@ pub extern "C" fn runtime_newproc(f: usize, arg: usize) {
     let t = trace::start();
     // SAFETY: STACKS was sized by stackinit.
     let size = unsafe { (*STACKS.get()).main_size };
-    let gp = persistentalloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
+    let gp = malg();
     // SAFETY: a fresh G, referenced by nothing else, given its stack; goidgen is under
     // sched.lock.
     unsafe {
@@ -374,7 +388,7 @@ fn gfget(size: usize) -> (*mut G, u64) {
         let goid = next_goid(s);
         (*s).lock.unlock();
         if gp.is_null() {
-            gp = persistentalloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
+            gp = malg();
         }
         if (*gp).stack.size() != size {
             if (*gp).stack.lo != 0 {
@@ -401,7 +415,7 @@ pub extern "C" fn runtime_mstart() -> ! {
     let n = signal::initsig();
     trace::done("initsig", t, |b| {
         b.kv("handlers=", n as u64).str(" (");
-        for (i, (_, name)) in signal::FATAL.iter().enumerate() {
+        for (i, (_, name, _)) in signal::FATAL.iter().enumerate() {
             b.str(if i > 0 { " " } else { "" }).str(name);
         }
         b.str(") on the signal stack");
@@ -700,7 +714,7 @@ pub extern "C" fn rt_go_stack(f: extern "C" fn(*mut u8), arg: *mut u8, size: usi
 /// it has goid 0 and is not counted by rt_numgoroutine, so programs see the same goroutine ids
 /// and counts with or without it. It must never return.
 pub fn go_system(f: extern "C" fn(*mut u8)) {
-    let gp = persistentalloc::persistentalloc(core::mem::size_of::<G>(), 16) as *mut G;
+    let gp = malg();
     // SAFETY: a new G, ours alone, given a stack before it is queued.
     unsafe {
         (*gp).stack = stackalloc_goroutine(stack::goroutine_size());

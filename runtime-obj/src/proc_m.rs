@@ -178,8 +178,10 @@ pub fn enable_ms() {
         STEAL_OR_STOP.store(core::hint::black_box(steal_or_stop_ms as *mut ()), Relaxed);
         let write: fn(i32, &[u8]) -> bool = crate::syscall::write_all_blocking;
         crate::print::USER_WRITE.store(core::hint::black_box(write as *mut ()), Relaxed);
-        let overflow: extern "C" fn(usize, usize) = signal::report_overflow;
+        let overflow: extern "C" fn(usize, usize, usize, usize) = signal::report_overflow;
         signal::OVERFLOW_CHECK.store(core::hint::black_box(overflow as *mut ()), Relaxed);
+        let others: fn(Option<&[u8]>, *mut G) = crate::traceback::others;
+        crate::traceback::OTHERS.store(core::hint::black_box(others as *mut ()), Relaxed);
         let unmap: fn(Stack) = crate::stack::stackfree_unmap;
         crate::stack::UNMAP.store(core::hint::black_box(unmap as *mut ()), Relaxed);
         crate::stack::count_main_stack();

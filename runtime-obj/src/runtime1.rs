@@ -113,6 +113,17 @@ fn warn_unknown_cpu(name: &[u8]) {
         .flush(2);
 }
 
+/// GOTRACEBACK's level as Go reads it: `none`/`0` is 0, `all`/`2` (and the more verbose
+/// `system` and `crash`, which print the same here) is 2, anything else, unset included, is
+/// `single` (1).
+pub fn parse_traceback(v: &[u8]) -> u8 {
+    match v {
+        b"none" | b"0" => 0,
+        b"all" | b"2" | b"system" | b"crash" => 2,
+        _ => 1,
+    }
+}
+
 /// The bytes of a NUL-terminated string.
 ///
 /// # Safety
@@ -356,6 +367,24 @@ pub unsafe extern "C" fn rt_getenv(name: *const u8) -> *const u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gotraceback_levels() {
+        let levels: [(&[u8], u8); 9] = [
+            (b"none", 0),
+            (b"0", 0),
+            (b"", 1),
+            (b"single", 1),
+            (b"1", 1),
+            (b"nonsense", 1),
+            (b"all", 2),
+            (b"2", 2),
+            (b"crash", 2),
+        ];
+        for (v, want) in levels {
+            assert_eq!(parse_traceback(v), want, "{v:?}");
+        }
+    }
 
     #[test]
     fn late_settings() {

@@ -81,7 +81,13 @@ pub struct G {
     pub errno: i32,
     /// The M this goroutine is wired to (rt_lockosthread), or null.
     pub lockedm: *mut M,
+    /// The next G on `ALLG`, set once before the G is published there.
+    pub alllink: *mut G,
 }
+
+/// Every G ever made (Go: allgs), newest first: Gs are never freed, only reused, so the list
+/// only grows, by lock-free pushes (`proc::malg`). Tracebacks under GOTRACEBACK=all walk it.
+pub static ALLG: AtomicPtr<G> = AtomicPtr::new(null_mut());
 
 impl G {
     pub const fn zeroed() -> G {

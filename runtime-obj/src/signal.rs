@@ -4,12 +4,13 @@
 //! Invariants:
 //! - Handlers run on the alternate stack (SA_ONSTACK), so a fault on an exhausted goroutine
 //!   stack can still be reported.
-//! - A fatal signal prints one line, `fatal error: unexpected signal SIGSEGV: addr=0x0
-//!   pc=0x401234 (main+0x14)`, and exits 2, as Go does; nothing returns into faulting code. A
-//!   SIGSEGV with the stack pointer and the address just below the running goroutine's stack
-//!   (its guard page, or the OS stack's limit for main's) is reported as
-//!   `fatal error: stack overflow in goroutine N (stack [lo, hi))` instead, once the program
-//!   has started a goroutine (before that, hello's budget has no room for it).
+//! - A fatal signal prints `fatal error: unexpected signal SIGSEGV: segmentation violation`,
+//!   `addr=0x0 pc=0x401234 sigcode=1` and the traceback (traceback.rs), and exits 2, as Go
+//!   does; nothing returns into faulting code. A SIGSEGV with the stack pointer and the address
+//!   just below the running goroutine's stack (its guard page, or the OS stack's limit for
+//!   main's) is reported as `fatal error: stack overflow in goroutine N (stack [lo, hi))`
+//!   instead, or `stack overflow on g0` for an M's own stack, once the program has started a
+//!   goroutine (before that, hello's budget has no room for it).
 //! - Every handler is installed with `runtime_sigreturn` as its restorer and all signals
 //!   blocked while it runs.
 use core::sync::atomic::AtomicPtr;
@@ -29,12 +30,12 @@ const SA_RESTORER: u64 = 0x0400_0000;
 const SIG_SETMASK: usize = 2;
 pub const SIGSTACK: usize = 32 << 10;
 
-/// The fatal signals the runtime reports, with their names.
-pub const FATAL: [(usize, &str); 4] = [
-    (SIGSEGV, "SIGSEGV"),
-    (SIGBUS, "SIGBUS"),
-    (SIGFPE, "SIGFPE"),
-    (SIGILL, "SIGILL"),
+/// The fatal signals the runtime reports, with their names and what they mean.
+pub const FATAL: [(usize, &str, &str); 4] = [
+    (SIGSEGV, "SIGSEGV", "segmentation violation"),
+    (SIGBUS, "SIGBUS", "bus error"),
+    (SIGFPE, "SIGFPE", "floating-point exception"),
+    (SIGILL, "SIGILL", "illegal instruction"),
 ];
 
 #[repr(C)]
@@ -93,7 +94,7 @@ pub fn sigaction(sig: usize, handler: usize, extra: u64) -> bool {
 
 /// Installs the fatal-signal handlers (Go: initsig); returns how many.
 pub fn initsig() -> usize {
-    for (sig, _) in FATAL {
+    for (sig, _, _) in FATAL {
         if !sigaction(sig, sighandler as *const () as usize, 0) {
             crate::print::throw("initsig: rt_sigaction failed");
         }
@@ -106,10 +107,11 @@ pub fn initsig() -> usize {
 /// page of ours, do not link it.
 pub static OVERFLOW_CHECK: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
 
-/// If a SIGSEGV at `addr`, with the stack pointer at `sp`, is the running goroutine going off
-/// the bottom of its stack (both below its lowest byte, within the reach of one large frame:
-/// past a guard page a fault may land in whatever lies below), reports it and exits 2.
-pub extern "C" fn report_overflow(addr: usize, sp: usize) {
+/// If a SIGSEGV at `addr`, with the stack pointer at `sp`, is the running goroutine (or the
+/// M's g0) going off the bottom of its stack (both below its lowest byte, within the reach of
+/// one large frame: past a guard page a fault may land in whatever lies below), reports it
+/// with the traceback from `pc`/`bp` and exits 2.
+pub extern "C" fn report_overflow(addr: usize, sp: usize, pc: usize, bp: usize) {
     const REACH: usize = 64 << 10;
     let gp = crate::tls::getg();
     if gp.is_null() {
@@ -119,42 +121,53 @@ pub extern "C" fn report_overflow(addr: usize, sp: usize) {
     // are set before it runs.
     let (id, st) = unsafe { ((*gp).goid, (*gp).stack) };
     if sp < st.lo + 256 && addr < st.lo && addr >= st.lo.saturating_sub(REACH) {
-        Buf::new()
-            .kv("fatal error: stack overflow in goroutine ", id)
-            .str(" (stack ")
-            .range(st.lo, st.hi)
-            .str(")\n")
-            .flush(2);
+        let mut b = Buf::new();
+        if id == 0 {
+            b.str("fatal error: stack overflow on g0 (the runtime's stack");
+        } else {
+            b.kv("fatal error: stack overflow in goroutine ", id).str(" (stack");
+        }
+        b.byte(b' ').range(st.lo, st.hi).str(")\n").flush(2);
+        crate::traceback::fatal(pc, bp, sp);
         sys_linux::exit_group(2)
     }
 }
 
-/// The handler for fatal signals: report and exit 2.
+/// The handler for fatal signals: report as Go does, with the traceback, and exit 2.
 extern "C" fn sighandler(sig: i32, info: *const u8, ctx: *const u8) {
-    // SAFETY: the kernel passes a siginfo (si_addr at 16) and a ucontext (gregs at offset 40:
-    // RSP is gregs[15], RIP gregs[16]) for SA_SIGINFO handlers.
-    let (addr, sp, pc) = unsafe {
-        let gregs = ctx.add(40) as *const u64;
-        (*(info.add(16) as *const u64), *gregs.add(15), *gregs.add(16))
+    // SAFETY: the kernel passes a siginfo (si_code at 8, si_addr at 16) and a ucontext
+    // (gregs at offset 40: RBP is gregs[10], RSP gregs[15], RIP gregs[16]) for SA_SIGINFO
+    // handlers.
+    let (code, addr, bp, sp, pc) = unsafe {
+        let gregs = ctx.add(40) as *const usize;
+        (
+            *(info.add(8) as *const i32),
+            *(info.add(16) as *const usize),
+            *gregs.add(10),
+            *gregs.add(15),
+            *gregs.add(16),
+        )
     };
     let check = OVERFLOW_CHECK.load(Relaxed);
     if sig as usize == SIGSEGV && !check.is_null() {
         // SAFETY: OVERFLOW_CHECK holds report_overflow (enable_ms).
-        let f: extern "C" fn(usize, usize) = unsafe { core::mem::transmute(check) };
-        f(addr as usize, sp as usize);
+        let f: extern "C" fn(usize, usize, usize, usize) = unsafe { core::mem::transmute(check) };
+        f(addr, sp, pc, bp);
     }
-    let name = FATAL
+    let (_, name, what) = FATAL
         .iter()
-        .find(|(s, _)| *s == sig as usize)
-        .map_or("signal", |(_, n)| n);
-    let mut b = Buf::new();
-    b.str("fatal error: unexpected signal ")
+        .find(|(s, _, _)| *s == sig as usize)
+        .unwrap_or(&(0, "signal", "fatal signal"));
+    Buf::new()
+        .str("fatal error: unexpected signal ")
         .str(name)
-        .kx(": addr=", addr)
-        .kx(" pc=", pc);
-    if let Some((sym, off)) = crate::symtab::lookup(pc as usize) {
-        b.str(" (").bytes(sym).kx("+", off as u64).str(")");
-    }
-    b.byte(b'\n').flush(2);
+        .str(": ")
+        .str(what)
+        .kx("\naddr=", addr as u64)
+        .kx(" pc=", pc as u64)
+        .kv(" sigcode=", code as u64)
+        .byte(b'\n')
+        .flush(2);
+    crate::traceback::fatal(pc, bp, sp);
     sys_linux::exit_group(2)
 }

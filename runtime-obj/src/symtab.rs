@@ -3,21 +3,23 @@
 //! The symbol table is not loaded into memory, so this maps `/proc/self/exe` read-only and
 //! reads its section headers. It runs only on the way to a fatal exit (in a signal handler), so
 //! it allocates nothing, trusts no offset without a bounds check and gives up quietly: a
-//! stripped or unreadable binary just yields no name.
+//! stripped or unreadable binary just yields no name. Symbol values are link-time addresses;
+//! a static-PIE's load bias is taken off `pc` first.
 use crate::elf::{Ehdr, Shdr, Sym, SHT_SYMTAB, STT_FUNC};
 use crate::sys_linux::{self, MAP_PRIVATE, PROT_READ};
 
 const STT_NOTYPE: u8 = 0;
 
-/// The function containing `pc`: its name and `pc`'s offset in it.
-pub fn lookup(pc: usize) -> Option<(&'static [u8], usize)> {
+/// The executable's bytes, mapped read-only from `/proc/self/exe` (None when it cannot be
+/// opened or mapped, e.g. without /proc). The mapping stays: the process is on its way out.
+pub fn exe() -> Option<&'static [u8]> {
     let fd = crate::os_linux::open_ro(b"/proc/self/exe\0")?;
     let mut st = [0u64; 18];
     // SAFETY: fstat writes one struct stat (144 bytes) into st.
     let ok = unsafe { sys_linux::syscall3(sys_linux::SYS_FSTAT, fd as usize, st.as_mut_ptr() as usize, 0) } == 0;
     let size = st[6] as usize; // st_size
-                               // SAFETY: a private read-only mapping of the file; nothing aliases it.
     let map = if ok {
+        // SAFETY: a private read-only mapping of the file; nothing aliases it.
         unsafe { sys_linux::syscall6(sys_linux::SYS_MMAP, 0, size, PROT_READ, MAP_PRIVATE, fd as usize, 0) }
     } else {
         -1
@@ -26,9 +28,8 @@ pub fn lookup(pc: usize) -> Option<(&'static [u8], usize)> {
     if map < 0 {
         return None;
     }
-    // SAFETY: the mapping is `size` readable bytes and stays mapped (the process is exiting).
-    let file: &'static [u8] = unsafe { core::slice::from_raw_parts(map as *const u8, size) };
-    find(file, pc)
+    // SAFETY: the mapping is `size` readable bytes and is never unmapped.
+    Some(unsafe { core::slice::from_raw_parts(map as *const u8, size) })
 }
 
 /// Reads a `T` at `off` if it lies within `file`.
@@ -41,7 +42,10 @@ fn at<T>(file: &[u8], off: usize) -> Option<&T> {
     Some(unsafe { &*(file.as_ptr().add(off) as *const T) })
 }
 
-fn find(file: &[u8], pc: usize) -> Option<(&[u8], usize)> {
+/// The function of the executable `file` containing the run-time address `pc`: its name and
+/// `pc`'s offset in it.
+pub fn find(file: &[u8], pc: usize) -> Option<(&[u8], usize)> {
+    let pc = pc.wrapping_sub(crate::elf::load_bias());
     let eh: &Ehdr = at(file, 0)?;
     if &eh.e_ident[..4] != b"\x7fELF" {
         return None;
