@@ -158,40 +158,6 @@ fn running_off_a_stack_is_reported_as_a_stack_overflow() {
 }
 
 #[test]
-fn a_fault_is_reported_like_go_with_the_function_name() {
-    let dir = tempdir();
-    let exe = build_program(dir.path(), "crash.c", &[]);
-    let (code, out, err) = output(&mut run(&exe));
-    assert_eq!(code, 2);
-    assert_eq!(out, "about to fault\n");
-    let func = nm_addr(&exe, "crash_here");
-    let pc = err
-        .split("pc=")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap();
-    let pc = u64::from_str_radix(pc.trim_start_matches("0x"), 16).unwrap();
-    assert_eq!(
-        err,
-        format!(
-            "fatal error: unexpected signal SIGSEGV: addr=0x0 pc={pc:#x} (crash_here+{:#x})\n",
-            pc - func
-        )
-    );
-    // Stripped, the report still comes, without a name.
-    let stripped = dir.path().join("crash.stripped");
-    ok(Command::new("strip").arg("-o").arg(&stripped).arg(&exe));
-    let (code, _, err) = output(&mut run(&stripped));
-    assert_eq!(
-        (code, err),
-        (
-            2,
-            format!("fatal error: unexpected signal SIGSEGV: addr=0x0 pc={pc:#x}\n")
-        )
-    );
-}
-
-#[test]
 fn assembly_and_no_std_rust_objects_link_too() {
     let dir = tempdir();
     let asm = compile(

@@ -79,6 +79,12 @@ pub fn find(file: &[u8], pc: usize) -> Option<(&[u8], usize)> {
         }
     }
     let s = best?;
+    // A symbol without a size (asm labels, __ehdr_start) covers pc only up to its section's
+    // end: a garbage return address from a smashed stack names nothing.
+    let sec = shdr(s.st_shndx as usize)?;
+    if pc >= (sec.sh_addr + sec.sh_size) as usize {
+        return None;
+    }
     let start = (strtab.sh_offset as usize).checked_add(s.st_name as usize)?;
     let rest = file.get(start..)?;
     let name = &rest[..rest.iter().position(|&c| c == 0)?];
