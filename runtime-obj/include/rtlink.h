@@ -19,6 +19,25 @@
  * thread can make progress, the program stops with
  * "fatal error: all goroutines are asleep - deadlock!" (exit 2), as Go does.
  *
+ * Crashes: a fatal signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL) or a runtime fatal error prints Go's
+ * report and the failing goroutine's traceback, then exits 2:
+ *     fatal error: unexpected signal SIGSEGV: segmentation violation
+ *     addr=0x0 pc=0x4062a0 sigcode=1
+ *
+ *     goroutine 7 [running]:
+ *     worker+0x14 pc=0x4062a0
+ *     runtime_goexit+0x5 pc=0x401f95
+ * The frames are found by following frame pointers, so compile with `rtlink cflags`, which keeps
+ * them (-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer); a function built without them
+ * is missing from the traceback, and so is a caller that ended in a tail call. Names come from
+ * the program's symbol table (read from /proc/self/exe); a stripped program prints "??" and
+ * the pcs, which `rtlink inspect PROGRAM --addr PC...` turns into file:line (a caller's pc is
+ * inside its call instruction, so that is the line of the call). GOTRACEBACK=none prints no
+ * goroutine, single (the default) the failing one, all every goroutine (with its state:
+ * running, runnable, waiting, syscall); a setuid program (AT_SECURE) prints none. The
+ * `rtlink cflags` flags also turn on the stack protector (-fstack-protector-strong): a smashed
+ * stack ends in "fatal error: stack smashing detected".
+ *
  * Thread safety: every function here may be called from any goroutine.
  */
 #ifndef RTLINK_H
