@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # rtlink's benchmarks, one command: bash benches/run.sh
 #
-# Builds hello, world four ways (a raw-asm floor, C with musl static, Go, and rtlink's
-# samples/hello.c), strips them, and prints one table: stripped size, start-up time as a ratio
+# Builds hello, world five ways (a raw-asm floor, C with musl static, Go, and rtlink's
+# samples/hello.c as an executable and as a static-PIE), strips them, and prints one table: stripped size, start-up time as a ratio
 # to the floor measured in the same hyperfine run (pinned to CPU 0), user-space instructions
 # (valgrind/callgrind), syscalls including execve (strace -f), minor page faults
 # (/usr/bin/time), threads created. Then `rtlink build` of hello against the bare linker call it
@@ -25,7 +25,7 @@ rm -rf "$out" && mkdir -p "$out"
 cargo build --release --quiet || fail "cargo build --release failed"
 rtlink=$root/target/release/rtlink
 
-# The four programs, each stripped.
+# The five programs, each stripped.
 as --64 -o "$out/floor.o" benches/hello_floor.S
 ld -static -z noexecstack -o "$out/floor.full" "$out/floor.o"
 musl-gcc -static -Os -o "$out/musl.full" benches/hello_musl.c
@@ -33,13 +33,15 @@ musl-gcc -static -Os -o "$out/musl.full" benches/hello_musl.c
   go build -trimpath -o "$out/go.full" "$root/benches/hello.go") || fail "go build failed"
 cc $("$rtlink" cflags) -O2 -c samples/hello.c -o "$out/hello.o"
 "$rtlink" build "$out/hello.o" -o "$out/rtlink.full"
-progs=(floor musl go rtlink)
+cc $("$rtlink" cflags --static-pie) -O2 -c samples/hello.c -o "$out/hello-pie.o"
+"$rtlink" build --static-pie "$out/hello-pie.o" -o "$out/rtlink-pie.full"
+progs=(floor musl go rtlink rtlink-pie)
 for p in "${progs[@]}"; do
   strip -o "$out/$p" "$out/$p.full"
   [ "$("$out/$p")" = "hello, world" ] || fail "$p does not print hello, world"
 done
 
-# Start-up: all four in one hyperfine run on CPU 0, so the ratios share one machine state.
+# Start-up: all five in one hyperfine run on CPU 0, so the ratios share one machine state.
 taskset -c 0 hyperfine -N --warmup 100 --runs "$runs" --output=null \
   --export-json "$out/startup.json" "${progs[@]/#/$out/}" >/dev/null 2>&1 || fail "hyperfine failed"
 
