@@ -162,7 +162,7 @@ fn misuse(godebug: &str, args: &[&str]) -> String {
 #[test]
 fn double_frees_and_wild_frees_are_fatal_errors() {
     let double = |err: &str| {
-        let line = err.lines().next().unwrap_or_default();
+        let line = fatal_line(err);
         assert!(line.starts_with("fatal error: double free of 0x"), "{err}");
         assert!(line.ends_with(" (size class 48)"), "{err}");
     };

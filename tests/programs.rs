@@ -82,7 +82,7 @@ fn stack_protector_catches_a_smashed_frame() {
     assert_eq!((code, out.as_str(), err.as_str()), (0, "fits\n", ""));
     let (code, _, err) = output(run(&exe).arg("A".repeat(64)));
     assert_eq!(code, 2);
-    assert_eq!(err, "fatal error: stack smashing detected\n");
+    assert_eq!(fatal_line(&err), "fatal error: stack smashing detected");
 }
 
 #[test]
@@ -115,9 +115,9 @@ fn goroutines_on_one_p_are_scheduled_in_go_order_and_recycled() {
 /// `fatal error: stack overflow in goroutine N (stack [lo, hi))`: the goroutine and the size
 /// of its stack.
 fn overflow_report(err: &str) -> (u64, u64) {
-    let rest = err
+    let rest = fatal_line(err)
         .strip_prefix("fatal error: stack overflow in goroutine ")
-        .and_then(|r| r.strip_suffix("))\n"))
+        .and_then(|r| r.strip_suffix("))"))
         .unwrap_or_else(|| panic!("not a stack overflow report: {err:?}"));
     let (id, range) = rest.split_once(" (stack [").unwrap();
     let (lo, hi) = range.split_once(", ").unwrap();

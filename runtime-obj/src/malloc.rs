@@ -357,7 +357,7 @@ fn push_remote(addr: usize) {
 fn fatal(f: impl FnOnce(&mut Buf) -> &mut Buf) -> ! {
     let mut b = Buf::new();
     f(b.str("fatal error: ")).byte(b'\n').flush(2);
-    crate::sys_linux::exit_group(2)
+    crate::print::die()
 }
 
 /// Reports a free the allocator cannot accept and exits.

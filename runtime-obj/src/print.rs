@@ -178,6 +178,13 @@ pub fn user_write(fd: i32, s: &[u8]) -> bool {
 #[cold]
 pub fn throw(msg: &str) -> ! {
     Buf::new().str("fatal error: ").str(msg).byte(b'\n').flush(2);
+    die()
+}
+
+/// How every fatal error that is not a signal ends, once its `fatal error:` line is out: the
+/// traceback from the caller of the function this is inlined into, then exit status 2.
+#[inline(always)]
+pub fn die() -> ! {
     #[cfg(not(test))]
     {
         let bp: usize;

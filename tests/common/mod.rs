@@ -166,6 +166,22 @@ pub fn args_line(argv: &[String], env: &[String]) -> String {
     )
 }
 
+/// A fatal error's report: its first line (`fatal error: ...`), after checking that the
+/// runtime's traceback of the failing goroutine follows it (`goroutine N [running]:` and at
+/// least one frame).
+pub fn fatal_line(err: &str) -> &str {
+    let (first, rest) = err.split_once('\n').unwrap_or((err, ""));
+    let mut lines = rest.lines().skip_while(|l| l.is_empty());
+    let header = lines.next().unwrap_or("");
+    assert!(
+        header.starts_with("goroutine ")
+            && header.ends_with(" [running]:")
+            && lines.next().is_some_and(|f| f.contains(" pc=0x")),
+        "no traceback after the fatal error: {err:?}"
+    );
+    first
+}
+
 /// The value after `key=` in a line of `k=v` words.
 pub fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     line.split([' ', ',', '(', ')'])
