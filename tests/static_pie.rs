@@ -65,7 +65,6 @@ fn a_static_pie_runs_at_a_new_address_every_time_with_every_linker() {
             mains.push(out.split_whitespace().next().unwrap().to_string());
         }
         assert_ne!(mains[0], mains[1], "{ld}: ASLR");
-        assert!(mains.iter().all(|m| m.starts_with("main=0x7f")), "{ld}: {mains:?}");
 
         let summary = text(&ok(rtlink().arg("inspect").arg(&exe)).stdout);
         assert!(summary.contains(" mainPC -> "), "{ld}: {summary}");
@@ -114,10 +113,17 @@ fn programs_give_the_same_output_as_static_pies() {
     for file in ["ctors.c", "tls.c", "channels.c"] {
         let exec = build_program(dir.path(), file, &[]);
         let pie = build_pie(dir.path(), file, "bfd");
-        let want = output(&mut run(&exec));
-        assert_eq!(want.0, 0, "{file}: {want:?}");
-        assert_eq!(output(&mut run(&pie)), want, "{file}");
+        // stdout and the status (channels.c's stderr says how many threads ran, which varies).
+        let (code, out, err) = output(&mut run(&exec));
+        assert_eq!(code, 0, "{file}: {err}");
+        let (pie_code, pie_out, pie_err) = output(&mut run(&pie));
+        assert_eq!((pie_code, pie_out), (code, out), "{file}: {pie_err}");
     }
+    // Preemption finds the user's code at its relocated address: on one P, two goroutines
+    // that never yield take turns only if sysmon's signal preempts them there.
+    let pie = build_pie(dir.path(), "preempt.c", "bfd");
+    let (code, out, err) = output(run(&pie).env("GOMAXPROCS", "1"));
+    assert_eq!((code, out.as_str()), (0, "same=1,1 took_turns=1\n"), "{err}");
 }
 
 #[test]
