@@ -29,15 +29,23 @@ fn main() {
         println!("cargo:rerun-if-changed={dir}");
     }
 
-    let objects = [Flavour::Exec, Flavour::Pie].map(|f| {
-        let dir = out.join(f.name());
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-        let lib = dir.join("librtlink_runtime.a");
-        compile_rust(&rt, &lib, f);
-        let asm = assemble(&rt, &dir, f);
-        let obj = out.join(format!("{}.o", f.name()));
-        merge(&lib, &asm, &obj);
-        obj
+    // The two builds are independent and each rustc is mostly single-threaded: run them at once.
+    let objects = std::thread::scope(|scope| {
+        [Flavour::Exec, Flavour::Pie]
+            .map(|f| {
+                let (rt, out) = (&rt, &out);
+                scope.spawn(move || {
+                    let dir = out.join(f.name());
+                    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+                    let lib = dir.join("librtlink_runtime.a");
+                    compile_rust(rt, &lib, f);
+                    let asm = assemble(rt, &dir, f);
+                    let obj = out.join(format!("{}.o", f.name()));
+                    merge(&lib, &asm, &obj);
+                    obj
+                })
+            })
+            .map(|h| h.join().expect("a runtime build failed"))
     });
     content_hash(&manifest, &objects);
 }
