@@ -234,7 +234,7 @@ pub fn cpu_limit_milli() -> Option<u64> {
 }
 
 /// C API: the cgroup CPU limit in thousandths of a CPU, or -1 when there is none.
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[no_mangle]
 pub extern "C" fn rt_cpuquota() -> i64 {
     cpu_limit_milli().map_or(-1, |m| m as i64)

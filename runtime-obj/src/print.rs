@@ -185,7 +185,7 @@ pub fn throw(msg: &str) -> ! {
 ///
 /// # Safety
 /// `buf` must be readable for `n` bytes.
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[no_mangle]
 pub unsafe extern "C" fn rt_write(fd: i32, buf: *const u8, n: usize) -> isize {
     if n == 0 {
@@ -204,7 +204,7 @@ pub unsafe extern "C" fn rt_write(fd: i32, buf: *const u8, n: usize) -> isize {
 ///
 /// # Safety
 /// `s` must point to a NUL-terminated string.
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[no_mangle]
 pub unsafe extern "C" fn rt_print(s: *const u8) -> isize {
     // SAFETY: the caller guarantees a NUL-terminated string; strlen finds its end.
