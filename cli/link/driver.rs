@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use object::write::{Object, StandardSection, Symbol, SymbolSection};
 use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
 
-use super::{output, BuildArgs};
+use super::{line, output, BuildArgs};
 use crate::{cache, embedded};
 
 /// The entry symbol (the script's ENTRY).
@@ -142,7 +142,9 @@ fn save_temps(dir: &Path, cmd: &Command, script: &Path, objects: &[PathBuf], out
             *a = copy.clone();
         }
     }
-    let text: String = args.iter().map(|a| format!("{}\n", quote(Path::new(a)))).collect();
+    let text: String = (args.iter())
+        .map(|a| format!("{}\n", line::quote_word(&a.to_string_lossy())))
+        .collect();
     output::write_atomically(&dir.join("link.rsp"), text.as_bytes())
 }
 

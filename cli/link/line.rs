@@ -107,6 +107,25 @@ fn split_words(text: &str) -> Result<Vec<String>> {
     Ok(words)
 }
 
+/// One word as a response file holds it, which `split_words` and GNU tools read back as the
+/// same word: as it is when every character is safe, else single-quoted with `\` and `'`
+/// escaped by a backslash (unlike a shell, GNU quoting lets a backslash escape inside quotes,
+/// so shell quoting would lose backslashes and leave `'\'` open).
+pub fn quote_word(w: &str) -> String {
+    let safe = |c: u8| c.is_ascii_alphanumeric() || b"-_./=,:+@%".contains(&c);
+    if !w.is_empty() && w.bytes().all(safe) {
+        return w.to_string();
+    }
+    let mut q = String::from("'");
+    for c in w.chars() {
+        if matches!(c, '\\' | '\'') {
+            q.push('\\');
+        }
+        q.push(c);
+    }
+    q + "'"
+}
+
 /// Splits `build`'s arguments (after the subcommand name) into rtlink's options and the
 /// link line.
 pub fn split(args: Vec<OsString>) -> Result<(Vec<OsString>, LinkLine)> {
@@ -272,5 +291,15 @@ mod tests {
             vec!["a", "b c", "d\"e", "f g", "h"]
         );
         assert!(split_words("'open").is_err());
+    }
+
+    #[test]
+    fn quoted_words_read_back() {
+        // The fuzz target's first find: shell quoting gave `'\'`, an open quote here and in ld.
+        let words = ["a/b.o", "my file.o", "it's", "dir\\x.o", "\\", "", "tab\tnew\nline", "\"q\""];
+        let text: String = words.iter().map(|w| quote_word(w) + "\n").collect();
+        assert_eq!(split_words(&text).unwrap(), words);
+        assert_eq!(quote_word("a/b.o"), "a/b.o");
+        assert_eq!(quote_word("it's"), r"'it\'s'");
     }
 }
