@@ -25,7 +25,7 @@ pub fn inputs(paths: &[impl AsRef<Path>]) -> Result<()> {
 }
 
 /// Checks one input; returns whether it defines `main`.
-fn input(path: &Path, data: &[u8]) -> Result<bool> {
+pub(super) fn input(path: &Path, data: &[u8]) -> Result<bool> {
     let name = path.display();
     match FileKind::parse(data) {
         Ok(FileKind::Archive) => archive(path, data),

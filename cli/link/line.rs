@@ -92,7 +92,7 @@ fn expand(
 
 /// GNU response-file quoting: words separated by whitespace; `'…'` and `"…"` quote; a
 /// backslash escapes the next character.
-fn split_words(text: &str) -> Result<Vec<String>> {
+pub(crate) fn split_words(text: &str) -> Result<Vec<String>> {
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut in_word = false;

@@ -15,6 +15,7 @@ mod check;
 mod compile;
 mod depfile;
 mod driver;
+pub mod fuzz;
 pub mod line;
 pub mod output;
 mod resolve;

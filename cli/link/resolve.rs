@@ -28,7 +28,7 @@ const RUNTIME: &str = "the rtlink runtime";
 
 /// Where a definition lives: a file label, or the runtime.
 #[derive(Clone)]
-struct Place {
+pub(super) struct Place {
     label: String,
     weak: bool,
 }
@@ -40,22 +40,33 @@ struct Reference {
     offset: u64,
 }
 
-/// Every input as (label, bytes, given directly): objects, and archive members as
-/// `lib.a(m.o)`. `labels` name the inputs as the user gave them (a compiled source by its
-/// source file rather than its temporary object).
-fn units(inputs: &[PathBuf], labels: &[PathBuf]) -> Result<Vec<(String, Vec<u8>, bool)>> {
+/// One input unit: its label, its bytes, and whether it was given directly (not an archive
+/// member).
+pub(super) type Unit = (String, Vec<u8>, bool);
+
+/// Global definitions by name, each with every place that defines it.
+pub(super) type Defs = HashMap<String, Vec<Place>>;
+
+/// Every input as units: objects, and archive members as `lib.a(m.o)`. `labels` name the
+/// inputs as the user gave them (a compiled source by its source file rather than its
+/// temporary object).
+fn units(inputs: &[PathBuf], labels: &[PathBuf]) -> Result<Vec<Unit>> {
     let mut out = Vec::new();
     for (path, label) in inputs.iter().zip(labels) {
-        let data = std::fs::read(path)?;
-        if crate::archive::is_archive(&data) {
-            for (m, bytes) in crate::archive::members(path, &data)? {
-                out.push((format!("{}({m})", label.display()), bytes.to_vec(), false));
-            }
-        } else {
-            out.push((label.display().to_string(), data, true));
-        }
+        out.extend(units_of(path, label, std::fs::read(path)?)?);
     }
     Ok(out)
+}
+
+/// The units of one input file's bytes.
+pub(super) fn units_of(path: &Path, label: &Path, data: Vec<u8>) -> Result<Vec<Unit>> {
+    if !crate::archive::is_archive(&data) {
+        return Ok(vec![(label.display().to_string(), data, true)]);
+    }
+    let members = crate::archive::members(path, &data)?;
+    Ok((members.into_iter())
+        .map(|(m, bytes)| (format!("{}({m})", label.display()), bytes.to_vec(), false))
+        .collect())
 }
 
 fn linker_provided(name: &str) -> bool {
@@ -130,18 +141,28 @@ fn relocated(file: &object::File, section: &object::Section) -> Option<Vec<u8>> 
     Some(bytes)
 }
 
+/// Checks the inputs' symbols against each other and the runtime's.
 pub fn check(inputs: &[PathBuf], labels: &[PathBuf]) -> Result<()> {
-    let mut defs: HashMap<String, Vec<Place>> = HashMap::new();
+    check_units(runtime_defs()?, &units(inputs, labels)?)
+}
+
+/// The runtime's global definitions, which every link starts from.
+pub(super) fn runtime_defs() -> Result<Defs> {
+    let mut defs = Defs::new();
     let runtime = object::File::parse(embedded::RUNTIME_O)?;
     for s in runtime.symbols().filter(|s| s.is_global() && s.is_definition()) {
         if let Ok(n) = s.name() {
             defs.entry(n.to_string()).or_default().push(Place {
-                label: "the rtlink runtime".into(),
+                label: RUNTIME.into(),
                 weak: s.is_weak(),
             });
         }
     }
-    let units = units(inputs, labels)?;
+    Ok(defs)
+}
+
+/// Checks `units` given the definitions before them (the runtime's).
+pub(super) fn check_units(mut defs: Defs, units: &[Unit]) -> Result<()> {
     let mut undefined: Vec<(String, Reference)> = Vec::new();
     let mut errors = Vec::new();
     for (unit, (label, data, direct)) in units.iter().enumerate() {
