@@ -32,7 +32,7 @@ for t in "${targets[@]}"; do
   if [ "$status" -ne 0 ]; then
     grep -E 'panicked|ERROR|SUMMARY|Test unit' "$log" >&2 || tail -20 "$log" >&2
     input=$(sed -n 's/.*Test unit written to //p' "$log")
-    echo "fuzz: $t FAILED after ${runs:-?} inputs; the crashing input: fuzz/${input#"$PWD/"}" >&2
+    echo "fuzz: $t FAILED after ${runs:-?} inputs${input:+; the crashing input: fuzz/${input#"$PWD/"}}" >&2
     exit "$status"
   fi
   echo "fuzz: $t: ${runs:-?} inputs in ${seconds}s, no crash"
