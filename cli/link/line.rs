@@ -331,7 +331,10 @@ mod tests {
             })
         };
         let err = expand_response_files(os(&["@0"]), &mut read).unwrap_err();
-        assert!(err.to_string().ends_with(": more than 1000 response files to read"), "{err}");
+        assert!(
+            err.to_string().ends_with(": more than 1000 response files to read"),
+            "{err}"
+        );
         assert_eq!(reads, MAX_RESPONSE_FILES);
         let mut read = |_: &str| -> Result<String> { Ok("@again".into()) };
         let err = expand_response_files(os(&["a.o", "@again"]), &mut read).unwrap_err();

@@ -129,14 +129,15 @@ fn relocated(file: &object::File, section: &object::Section) -> Option<Vec<u8>> 
             _ => 0,
         };
         let value = target.wrapping_add_signed(r.addend());
+        let width = match r.size() {
+            32 => 4,
+            64 => 8,
+            _ => continue,
+        };
         let at = usize::try_from(at).ok()?;
-        match r.size() {
-            32 => bytes
-                .get_mut(at..at + 4)?
-                .copy_from_slice(&(value as u32).to_le_bytes()),
-            64 => bytes.get_mut(at..at + 8)?.copy_from_slice(&value.to_le_bytes()),
-            _ => {}
-        }
+        bytes
+            .get_mut(at..at.checked_add(width)?)?
+            .copy_from_slice(&value.to_le_bytes()[..width]);
     }
     Some(bytes)
 }
@@ -252,4 +253,66 @@ pub(super) fn check_units(mut defs: Defs, units: &[Unit]) -> Result<()> {
         ));
     }
     bail!("{}", errors.join("\nrtlink: "))
+}
+
+#[cfg(test)]
+mod tests {
+    use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
+    use object::{
+        Architecture, BinaryFormat, Endianness, RelocationEncoding, RelocationFlags, RelocationKind, SectionKind,
+        SymbolFlags, SymbolScope,
+    };
+
+    use super::*;
+
+    /// An object whose code calls the undefined `nowhere` and whose .debug_info has a 32-bit
+    /// relocation at `debug_at`.
+    fn calling_nowhere(debug_at: u64) -> Vec<u8> {
+        let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+        let text = obj.section_id(StandardSection::Text);
+        obj.append_section_data(text, &[0xe8, 0, 0, 0, 0, 0xc3], 1);
+        let nowhere = obj.add_symbol(Symbol {
+            name: b"nowhere".to_vec(),
+            value: 0,
+            size: 0,
+            kind: SymbolKind::Text,
+            scope: SymbolScope::Dynamic,
+            weak: false,
+            section: SymbolSection::Undefined,
+            flags: SymbolFlags::None,
+        });
+        let debug = obj.add_section(Vec::new(), b".debug_info".to_vec(), SectionKind::Debug);
+        obj.append_section_data(debug, &[0; 8], 1);
+        for (section, offset, kind) in [
+            (text, 1, RelocationKind::Relative),
+            (debug, debug_at, RelocationKind::Absolute),
+        ] {
+            let flags = RelocationFlags::Generic {
+                kind,
+                encoding: RelocationEncoding::Generic,
+                size: 32,
+            };
+            let reloc = Relocation {
+                offset,
+                symbol: nowhere,
+                addend: -4,
+                flags,
+            };
+            obj.add_relocation(section, reloc).unwrap();
+        }
+        obj.write().unwrap()
+    }
+
+    #[test]
+    fn debug_relocations_out_of_range_are_ignored() {
+        // The second offset overflowed `at + 4` (a panic with overflow checks, as fuzzed).
+        for at in [4, u64::MAX - 1] {
+            let units = [("x.o".to_string(), calling_nowhere(at), true)];
+            let err = check_units(Defs::new(), &units).unwrap_err().to_string();
+            assert_eq!(
+                err, "error: undefined symbol: nowhere\n>>> referenced by x.o",
+                "at {at}"
+            );
+        }
+    }
 }
