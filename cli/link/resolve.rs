@@ -262,6 +262,8 @@ mod tests {
         Architecture, BinaryFormat, Endianness, RelocationEncoding, RelocationFlags, RelocationKind, SectionKind,
         SymbolFlags, SymbolScope,
     };
+    // The reading trait, which the writer's `Object` above shadows.
+    use object::Object as _;
 
     use super::*;
 
@@ -301,6 +303,22 @@ mod tests {
             obj.add_relocation(section, reloc).unwrap();
         }
         obj.write().unwrap()
+    }
+
+    #[test]
+    fn a_reference_at_the_last_address_has_no_line() {
+        // The build_inputs fuzz target's find: addr2line looks an address up as [addr, addr + 1),
+        // which overflowed for u64::MAX. A real -g object, its .debug_aranges renamed (so
+        // addr2line is asked) and its one code relocation moved to the last address.
+        let mut data = include_bytes!("../../fuzz/seeds/build_inputs/undef-g.o").to_vec();
+        let file = object::File::parse(data.as_slice()).unwrap();
+        let rela = file.section_by_name(".rela.text").unwrap().file_range().unwrap().0 as usize;
+        let name = data.windows(14).position(|w| w == b".debug_aranges").unwrap();
+        data[name + 8] = b'v';
+        data[rela..rela + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+        let units = [("undef.o".to_string(), data, true)];
+        let err = check_units(Defs::new(), &units).unwrap_err().to_string();
+        assert_eq!(err, "error: undefined symbol: helper\n>>> referenced by undef.o");
     }
 
     #[test]
