@@ -186,7 +186,7 @@ fn split_build_line() -> anyhow::Result<(Vec<OsString>, link::line::LinkLine)> {
     if argv.get(at).is_none_or(|a| a != "build") {
         return Ok((argv, Default::default()));
     }
-    let rest = link::line::expand_response_files(argv.split_off(at + 1), 0)?;
+    let rest = link::line::expand_response_files(argv.split_off(at + 1), &mut link::line::read_response_file)?;
     let rest = rest.into_iter().map(|a| match a.to_str() {
         Some("-MD") => "--MD".into(),
         Some("-MF") => "--MF".into(),

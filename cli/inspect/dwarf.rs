@@ -6,6 +6,9 @@
 //! inflated size capped by what the compressed bytes can justify. A file without `.debug_info` simply has no source locations;
 //! DWARF that gimli rejects, zstd-compressed DWARF and the unrelocated DWARF of an object file
 //! are errors with a reason, never a panic.
+//!
+//! addr2line looks an address up as the range [addr, addr + 1), which overflows for u64::MAX;
+//! no code can start there, so that address has no location and no frames without asking it.
 use std::cell::OnceCell;
 use std::path::Path;
 
@@ -210,6 +213,9 @@ impl<'a> Debug<'a> {
 
     /// The frames at `addr`, innermost first; empty when DWARF does not cover it.
     pub fn frames(&self, addr: u64) -> Result<Vec<Frame>, String> {
+        if addr == u64::MAX {
+            return Ok(Vec::new());
+        }
         let mut it = self
             .ctx()?
             .find_frames(addr)
@@ -246,7 +252,7 @@ impl<'a> Debug<'a> {
             .any(|(n, d)| *n == ".debug_aranges" && !d.is_empty());
         let (file, line) = match self.row(addr) {
             Some(found) => found,
-            None if has_aranges => return None,
+            None if has_aranges || addr == u64::MAX => return None,
             None => {
                 let loc = self.ctx().ok()?.find_location(addr).ok()??;
                 (loc.file?.to_string(), u64::from(loc.line?))

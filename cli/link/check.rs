@@ -34,7 +34,7 @@ pub fn inputs(paths: &[PathBuf], labels: &[PathBuf], whole: &[bool]) -> Result<(
 }
 
 /// Checks one input; returns whether it defines `main`.
-fn input(path: &Path, data: &[u8], whole: bool) -> Result<bool> {
+pub(super) fn input(path: &Path, data: &[u8], whole: bool) -> Result<bool> {
     let name = path.display().to_string();
     if data.is_empty() {
         bail!("{name}: empty file; rtlink links ELF64 x86-64 objects (.o) and archives (.a) (rebuild it: an interrupted build may have left it empty)");

@@ -15,7 +15,7 @@ use object::write::{Object, StandardSection, Symbol, SymbolSection};
 use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
 
 use super::layout::Layout;
-use super::{output, pie, BuildArgs};
+use super::{line, output, pie, BuildArgs};
 use crate::cache;
 
 /// x86-64 microarchitecture levels (psABI v1..v4, Go's GOAMD64).
@@ -132,7 +132,9 @@ fn save_temps(dir: &Path, cmd: &Command, script: &Path, objects: &[PathBuf], out
             *a = copy.clone();
         }
     }
-    let text: String = args.iter().map(|a| format!("{}\n", quote(Path::new(a)))).collect();
+    let text: String = (args.iter())
+        .map(|a| format!("{}\n", line::quote_word(&a.to_string_lossy())))
+        .collect();
     output::write_atomically(&dir.join("link.rsp"), text.as_bytes())
 }
 

@@ -43,8 +43,32 @@ const VALUED: &[&str] = &[
     "--color",
 ];
 
-/// Expands `@FILE` arguments, recursively (at most 16 deep), with GNU quoting.
-pub fn expand_response_files(args: Vec<OsString>, depth: usize) -> Result<Vec<OsString>> {
+/// A response file's text, for `expand_response_files`.
+pub fn read_response_file(file: &str) -> Result<String> {
+    std::fs::read_to_string(file).with_context(|| format!("cannot read response file @{file}"))
+}
+
+/// Response files one command line may read in all (GNU's libiberty allows 2,000): the 16-deep
+/// limit alone let 16 files that each name the next one four times make 4^15 reads.
+const MAX_RESPONSE_FILES: usize = 1000;
+
+/// Expands `@FILE` arguments, recursively (at most 16 deep, `MAX_RESPONSE_FILES` in all),
+/// with GNU quoting; `read` gives each file's text (`read_response_file`, or memory in the
+/// fuzz target).
+pub fn expand_response_files(
+    args: Vec<OsString>,
+    read: &mut impl FnMut(&str) -> Result<String>,
+) -> Result<Vec<OsString>> {
+    expand(args, 0, &mut 0, read)
+}
+
+/// `expand_response_files` at nesting `depth`, with `files` read so far.
+fn expand(
+    args: Vec<OsString>,
+    depth: usize,
+    files: &mut usize,
+    read: &mut impl FnMut(&str) -> Result<String>,
+) -> Result<Vec<OsString>> {
     let mut out = Vec::new();
     for a in args {
         match a.to_str().and_then(|s| s.strip_prefix('@')) {
@@ -52,13 +76,13 @@ pub fn expand_response_files(args: Vec<OsString>, depth: usize) -> Result<Vec<Os
                 if depth >= 16 {
                     bail!("@{file}: response files nested more than 16 deep");
                 }
-                let text =
-                    std::fs::read_to_string(file).with_context(|| format!("cannot read response file @{file}"))?;
-                let words = split_words(&text).with_context(|| format!("@{file}"))?;
-                out.extend(expand_response_files(
-                    words.into_iter().map(OsString::from).collect(),
-                    depth + 1,
-                )?);
+                *files += 1;
+                if *files > MAX_RESPONSE_FILES {
+                    bail!("@{file}: more than {MAX_RESPONSE_FILES} response files to read");
+                }
+                let words = split_words(&read(file)?).with_context(|| format!("@{file}"))?;
+                let words = words.into_iter().map(OsString::from).collect();
+                out.extend(expand(words, depth + 1, files, read)?);
             }
             _ => out.push(a),
         }
@@ -68,7 +92,7 @@ pub fn expand_response_files(args: Vec<OsString>, depth: usize) -> Result<Vec<Os
 
 /// GNU response-file quoting: words separated by whitespace; `'…'` and `"…"` quote; a
 /// backslash escapes the next character.
-fn split_words(text: &str) -> Result<Vec<String>> {
+pub(crate) fn split_words(text: &str) -> Result<Vec<String>> {
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut in_word = false;
@@ -105,6 +129,25 @@ fn split_words(text: &str) -> Result<Vec<String>> {
         words.push(cur);
     }
     Ok(words)
+}
+
+/// One word as a response file holds it, which `split_words` and GNU tools read back as the
+/// same word: as it is when every character is safe, else single-quoted with `\` and `'`
+/// escaped by a backslash (unlike a shell, GNU quoting lets a backslash escape inside quotes,
+/// so shell quoting would lose backslashes and leave `'\'` open).
+pub fn quote_word(w: &str) -> String {
+    let safe = |c: u8| c.is_ascii_alphanumeric() || b"-_./=,:+@%".contains(&c);
+    if !w.is_empty() && w.bytes().all(safe) {
+        return w.to_string();
+    }
+    let mut q = String::from("'");
+    for c in w.chars() {
+        if matches!(c, '\\' | '\'') {
+            q.push('\\');
+        }
+        q.push(c);
+    }
+    q + "'"
 }
 
 /// Splits `build`'s arguments (after the subcommand name) into rtlink's options and the
@@ -287,5 +330,48 @@ mod tests {
             vec!["a", "b c", "d\"e", "f g", "h"]
         );
         assert!(split_words("'open").is_err());
+    }
+
+    #[test]
+    fn response_files_are_read_a_bounded_number_of_times() {
+        // Files 0..=14 each name the next four times: 4^15 reads without the limit.
+        let mut reads = 0;
+        let mut read = |name: &str| -> Result<String> {
+            reads += 1;
+            let n: usize = name.parse()?;
+            Ok(if n < 15 {
+                format!("@{0} @{0} @{0} @{0}", n + 1)
+            } else {
+                "x.o".into()
+            })
+        };
+        let err = expand_response_files(os(&["@0"]), &mut read).unwrap_err();
+        assert!(
+            err.to_string().ends_with(": more than 1000 response files to read"),
+            "{err}"
+        );
+        assert_eq!(reads, MAX_RESPONSE_FILES);
+        let mut read = |_: &str| -> Result<String> { Ok("@again".into()) };
+        let err = expand_response_files(os(&["a.o", "@again"]), &mut read).unwrap_err();
+        assert_eq!(err.to_string(), "@again: response files nested more than 16 deep");
+    }
+
+    #[test]
+    fn quoted_words_read_back() {
+        // The fuzz target's first find: shell quoting gave `'\'`, an open quote here and in ld.
+        let words = [
+            "a/b.o",
+            "my file.o",
+            "it's",
+            "dir\\x.o",
+            "\\",
+            "",
+            "tab\tnew\nline",
+            "\"q\"",
+        ];
+        let text: String = words.iter().map(|w| quote_word(w) + "\n").collect();
+        assert_eq!(split_words(&text).unwrap(), words);
+        assert_eq!(quote_word("a/b.o"), "a/b.o");
+        assert_eq!(quote_word("it's"), r"'it\'s'");
     }
 }

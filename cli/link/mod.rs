@@ -17,6 +17,7 @@ mod check;
 mod compile;
 mod depfile;
 mod driver;
+pub mod fuzz;
 mod layout;
 pub mod line;
 pub mod output;

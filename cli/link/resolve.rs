@@ -28,7 +28,7 @@ const RUNTIME: &str = "the rtlink runtime";
 
 /// Where a definition lives: a file label, or the runtime.
 #[derive(Clone)]
-struct Place {
+pub(super) struct Place {
     label: String,
     weak: bool,
 }
@@ -40,22 +40,33 @@ struct Reference {
     offset: u64,
 }
 
-/// Every input as (label, bytes, given directly): objects, and archive members as
-/// `lib.a(m.o)`. `labels` name the inputs as the user gave them (a compiled source by its
-/// source file rather than its temporary object).
-fn units(inputs: &[PathBuf], labels: &[PathBuf]) -> Result<Vec<(String, Vec<u8>, bool)>> {
+/// One input unit: its label, its bytes, and whether it was given directly (not an archive
+/// member).
+pub(super) type Unit = (String, Vec<u8>, bool);
+
+/// Global definitions by name, each with every place that defines it.
+pub(super) type Defs = HashMap<String, Vec<Place>>;
+
+/// Every input as units: objects, and archive members as `lib.a(m.o)`. `labels` name the
+/// inputs as the user gave them (a compiled source by its source file rather than its
+/// temporary object).
+fn units(inputs: &[PathBuf], labels: &[PathBuf]) -> Result<Vec<Unit>> {
     let mut out = Vec::new();
     for (path, label) in inputs.iter().zip(labels) {
-        let data = std::fs::read(path)?;
-        if crate::archive::is_archive(&data) {
-            for (m, bytes) in crate::archive::members(path, &data)? {
-                out.push((format!("{}({m})", label.display()), bytes.to_vec(), false));
-            }
-        } else {
-            out.push((label.display().to_string(), data, true));
-        }
+        out.extend(units_of(path, label, std::fs::read(path)?)?);
     }
     Ok(out)
+}
+
+/// The units of one input file's bytes.
+pub(super) fn units_of(path: &Path, label: &Path, data: Vec<u8>) -> Result<Vec<Unit>> {
+    if !crate::archive::is_archive(&data) {
+        return Ok(vec![(label.display().to_string(), data, true)]);
+    }
+    let members = crate::archive::members(path, &data)?;
+    Ok((members.into_iter())
+        .map(|(m, bytes)| (format!("{}({m})", label.display()), bytes.to_vec(), false))
+        .collect())
 }
 
 fn linker_provided(name: &str) -> bool {
@@ -118,30 +129,41 @@ fn relocated(file: &object::File, section: &object::Section) -> Option<Vec<u8>> 
             _ => 0,
         };
         let value = target.wrapping_add_signed(r.addend());
+        let width = match r.size() {
+            32 => 4,
+            64 => 8,
+            _ => continue,
+        };
         let at = usize::try_from(at).ok()?;
-        match r.size() {
-            32 => bytes
-                .get_mut(at..at + 4)?
-                .copy_from_slice(&(value as u32).to_le_bytes()),
-            64 => bytes.get_mut(at..at + 8)?.copy_from_slice(&value.to_le_bytes()),
-            _ => {}
-        }
+        bytes
+            .get_mut(at..at.checked_add(width)?)?
+            .copy_from_slice(&value.to_le_bytes()[..width]);
     }
     Some(bytes)
 }
 
+/// Checks the inputs' symbols against each other and the runtime's.
 pub fn check(inputs: &[PathBuf], labels: &[PathBuf]) -> Result<()> {
-    let mut defs: HashMap<String, Vec<Place>> = HashMap::new();
+    check_units(runtime_defs()?, &units(inputs, labels)?)
+}
+
+/// The runtime's global definitions, which every link starts from.
+pub(super) fn runtime_defs() -> Result<Defs> {
+    let mut defs = Defs::new();
     let runtime = object::File::parse(embedded::RUNTIME_O)?;
     for s in runtime.symbols().filter(|s| s.is_global() && s.is_definition()) {
         if let Ok(n) = s.name() {
             defs.entry(n.to_string()).or_default().push(Place {
-                label: "the rtlink runtime".into(),
+                label: RUNTIME.into(),
                 weak: s.is_weak(),
             });
         }
     }
-    let units = units(inputs, labels)?;
+    Ok(defs)
+}
+
+/// Checks `units` given the definitions before them (the runtime's).
+pub(super) fn check_units(mut defs: Defs, units: &[Unit]) -> Result<()> {
     let mut undefined: Vec<(String, Reference)> = Vec::new();
     let mut errors = Vec::new();
     for (unit, (label, data, direct)) in units.iter().enumerate() {
@@ -231,4 +253,84 @@ pub fn check(inputs: &[PathBuf], labels: &[PathBuf]) -> Result<()> {
         ));
     }
     bail!("{}", errors.join("\nrtlink: "))
+}
+
+#[cfg(test)]
+mod tests {
+    use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
+    use object::{
+        Architecture, BinaryFormat, Endianness, RelocationEncoding, RelocationFlags, RelocationKind, SectionKind,
+        SymbolFlags, SymbolScope,
+    };
+    // The reading trait, which the writer's `Object` above shadows.
+    use object::Object as _;
+
+    use super::*;
+
+    /// An object whose code calls the undefined `nowhere` and whose .debug_info has a 32-bit
+    /// relocation at `debug_at`.
+    fn calling_nowhere(debug_at: u64) -> Vec<u8> {
+        let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+        let text = obj.section_id(StandardSection::Text);
+        obj.append_section_data(text, &[0xe8, 0, 0, 0, 0, 0xc3], 1);
+        let nowhere = obj.add_symbol(Symbol {
+            name: b"nowhere".to_vec(),
+            value: 0,
+            size: 0,
+            kind: SymbolKind::Text,
+            scope: SymbolScope::Dynamic,
+            weak: false,
+            section: SymbolSection::Undefined,
+            flags: SymbolFlags::None,
+        });
+        let debug = obj.add_section(Vec::new(), b".debug_info".to_vec(), SectionKind::Debug);
+        obj.append_section_data(debug, &[0; 8], 1);
+        for (section, offset, kind) in [
+            (text, 1, RelocationKind::Relative),
+            (debug, debug_at, RelocationKind::Absolute),
+        ] {
+            let flags = RelocationFlags::Generic {
+                kind,
+                encoding: RelocationEncoding::Generic,
+                size: 32,
+            };
+            let reloc = Relocation {
+                offset,
+                symbol: nowhere,
+                addend: -4,
+                flags,
+            };
+            obj.add_relocation(section, reloc).unwrap();
+        }
+        obj.write().unwrap()
+    }
+
+    #[test]
+    fn a_reference_at_the_last_address_has_no_line() {
+        // The build_inputs fuzz target's find: addr2line looks an address up as [addr, addr + 1),
+        // which overflowed for u64::MAX. A real -g object, its .debug_aranges renamed (so
+        // addr2line is asked) and its one code relocation moved to the last address.
+        let mut data = include_bytes!("../../fuzz/seeds/build_inputs/undef-g.o").to_vec();
+        let file = object::File::parse(data.as_slice()).unwrap();
+        let rela = file.section_by_name(".rela.text").unwrap().file_range().unwrap().0 as usize;
+        let name = data.windows(14).position(|w| w == b".debug_aranges").unwrap();
+        data[name + 8] = b'v';
+        data[rela..rela + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+        let units = [("undef.o".to_string(), data, true)];
+        let err = check_units(Defs::new(), &units).unwrap_err().to_string();
+        assert_eq!(err, "error: undefined symbol: helper\n>>> referenced by undef.o");
+    }
+
+    #[test]
+    fn debug_relocations_out_of_range_are_ignored() {
+        // The second offset overflowed `at + 4` (a panic with overflow checks, as fuzzed).
+        for at in [4, u64::MAX - 1] {
+            let units = [("x.o".to_string(), calling_nowhere(at), true)];
+            let err = check_units(Defs::new(), &units).unwrap_err().to_string();
+            assert_eq!(
+                err, "error: undefined symbol: nowhere\n>>> referenced by x.o",
+                "at {at}"
+            );
+        }
+    }
 }

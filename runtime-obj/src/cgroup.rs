@@ -41,9 +41,11 @@ pub fn parse_u64(s: &[u8]) -> Option<u64> {
     Some(s.iter().fold(0u64, |v, &d| v * 10 + u64::from(d - b'0')))
 }
 
-/// quota/period in thousandths of a CPU, rounded up; None for no limit or nonsense.
+/// quota/period in thousandths of a CPU, rounded up; None for no limit or nonsense. A quota
+/// too large to count in thousandths (over 1.8e16 us; the kernel caps it near 1.8e13) is
+/// nonsense too: it used to wrap around into a small, wrong limit.
 fn milli(quota: u64, period: u64) -> Option<u64> {
-    (period > 0 && quota > 0).then(|| (quota * 1000).div_ceil(period))
+    (period > 0 && quota > 0).then(|| Some(quota.checked_mul(1000)?.div_ceil(period)))?
 }
 
 /// v1: `cpu.cfs_quota_us` (-1 = no limit) and `cpu.cfs_period_us`.
@@ -234,7 +236,7 @@ pub fn cpu_limit_milli() -> Option<u64> {
 }
 
 /// C API: the cgroup CPU limit in thousandths of a CPU, or -1 when there is none.
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[no_mangle]
 pub extern "C" fn rt_cpuquota() -> i64 {
     cpu_limit_milli().map_or(-1, |m| m as i64)
@@ -268,6 +270,9 @@ mod tests {
         assert_eq!(parse_cfs(b"50000", b"100000"), Some(500));
         assert_eq!(parse_cfs(b"1", b"3"), Some(334));
         assert_eq!(parse_cfs(b"100000", b"0"), None);
+        // The fuzz target's find: quota * 1000 overflowed.
+        assert_eq!(parse_cfs(b"7777777777777777777\n", b"010"), None);
+        assert_eq!(parse_cfs(b"18446744073709551", b"1000000"), Some(18446744073710));
     }
 
     #[test]
@@ -276,6 +281,7 @@ mod tests {
         assert_eq!(parse_cpu_max(b"150000 100000\n"), Some(1500));
         assert_eq!(parse_cpu_max(b"250000 100000"), Some(2500));
         assert_eq!(parse_cpu_max(b"junk"), None);
+        assert_eq!(parse_cpu_max(b"18446744073709552 100000"), None);
     }
 
     #[test]

@@ -9,11 +9,13 @@
 //! - `#![no_std]`, no dependencies, no allocation before `mallocinit`, no `core::fmt` (it would
 //!   triple the size of a hello world); output goes through `print::Buf`.
 //! - Nothing touches `%fs` before `tls::setup_m0` has set it.
-//! - The exported C symbols (`memcpy`, `rt_*`, `runtime_*` entry points) exist only when not
-//!   testing, so `cargo test` links this crate into an ordinary host test binary and checks the
-//!   pure logic (auxv, cgroup, run queues, timer heaps, channel buffers, GODEBUG, printf, CPU
-//!   levels) there.
-#![cfg_attr(not(test), no_std)]
+//! - The exported C symbols (`memcpy`, `rt_*`, `runtime_*` entry points), the panic handler and
+//!   the modules that need the bootstrap exist only in the freestanding build, not when testing
+//!   or with the `host` feature: `cargo test` links this crate into an ordinary host test
+//!   binary and checks the pure logic (auxv, cgroup, run queues, timer heaps, channel buffers,
+//!   GODEBUG, printf, CPU levels) there, and the fuzz crate (`fuzz/`) calls the same parsers.
+//!   `cli/build.rs` compiles runtime.o without any feature, so `host` never reaches a program.
+#![cfg_attr(not(any(test, feature = "host")), no_std)]
 
 pub mod cgroup;
 pub mod chanbuf;
@@ -42,44 +44,44 @@ pub mod tls;
 pub mod trace;
 pub mod vdso;
 
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod chan;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod lockosthread;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod malloc;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod mgcscavenge;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod mstats;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod preempt;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod proc;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod proc_m;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod rt0;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod rwmutex;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod signal;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod stack;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod symtab;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod sync;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod syscall;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod sysmon;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod time;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 mod traceback;
 
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     print::throw("runtime panic")

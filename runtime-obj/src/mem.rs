@@ -32,7 +32,7 @@ pub fn copy(dst: &mut [u8], src: &[u8]) {
 
 /// # Safety
 /// C semantics: `dst` and `src` valid for `n` bytes and not overlapping.
-#[cfg_attr(not(test), no_mangle)]
+#[cfg_attr(not(any(test, feature = "host")), no_mangle)]
 pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     // SAFETY: the caller's guarantee.
     unsafe { copy_forward(dst, src, n) };
@@ -41,7 +41,7 @@ pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut 
 
 /// # Safety
 /// C semantics: `dst` and `src` valid for `n` bytes; they may overlap.
-#[cfg_attr(not(test), no_mangle)]
+#[cfg_attr(not(any(test, feature = "host")), no_mangle)]
 pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     if (dst as usize).wrapping_sub(src as usize) >= n {
         // SAFETY: dst is below src or past its end, so a forward copy never reads a byte it
@@ -60,7 +60,7 @@ pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut
 
 /// # Safety
 /// C semantics: `dst` valid for `n` bytes.
-#[cfg_attr(not(test), no_mangle)]
+#[cfg_attr(not(any(test, feature = "host")), no_mangle)]
 pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
     // SAFETY: the caller's guarantee; rep stosb stores al n times.
     unsafe {
@@ -71,7 +71,7 @@ pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
 
 /// # Safety
 /// C semantics: `a` and `b` valid for `n` bytes.
-#[cfg_attr(not(test), no_mangle)]
+#[cfg_attr(not(any(test, feature = "host")), no_mangle)]
 pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     if n == 0 {
         return 0;
@@ -89,7 +89,7 @@ pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 
 /// # Safety
 /// As for `memcmp`; only zero versus nonzero is meaningful.
-#[cfg_attr(not(test), no_mangle)]
+#[cfg_attr(not(any(test, feature = "host")), no_mangle)]
 pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     // SAFETY: forwarded.
     unsafe { memcmp(a, b, n) }
@@ -97,7 +97,7 @@ pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 
 /// # Safety
 /// `s` must be NUL-terminated.
-#[cfg_attr(not(test), no_mangle)]
+#[cfg_attr(not(any(test, feature = "host")), no_mangle)]
 pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
     let left: usize;
     // SAFETY: the caller's guarantee; repne scasb scans for al = 0 and stops at the NUL.

@@ -226,7 +226,7 @@ pub fn for_each_line(path: &[u8], mut f: impl FnMut(&[u8]) -> bool) {
 }
 
 /// The `osinit` stage: CPU count and page size, traced.
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[no_mangle]
 pub extern "C" fn runtime_osinit() {
     let t = crate::trace::start();
@@ -238,14 +238,14 @@ pub extern "C" fn runtime_osinit() {
 }
 
 /// C API: the number of CPUs the program may run on (at start-up).
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[no_mangle]
 pub extern "C" fn rt_ncpu() -> i32 {
     ncpu() as i32
 }
 
 /// C API: the system page size.
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[no_mangle]
 pub extern "C" fn rt_pagesize() -> isize {
     pagesize() as isize

@@ -185,7 +185,7 @@ pub fn throw(msg: &str) -> ! {
 /// traceback from the caller of the function this is inlined into, then exit status 2.
 #[inline(always)]
 pub fn die() -> ! {
-    #[cfg(not(test))]
+    #[cfg(not(any(test, feature = "host")))]
     {
         let bp: usize;
         // SAFETY: reads the frame pointer only (the runtime keeps frame pointers).
@@ -199,7 +199,7 @@ pub fn die() -> ! {
 ///
 /// # Safety
 /// `buf` must be readable for `n` bytes.
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[no_mangle]
 pub unsafe extern "C" fn rt_write(fd: i32, buf: *const u8, n: usize) -> isize {
     if n == 0 {
@@ -218,7 +218,7 @@ pub unsafe extern "C" fn rt_write(fd: i32, buf: *const u8, n: usize) -> isize {
 ///
 /// # Safety
 /// `s` must point to a NUL-terminated string.
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[no_mangle]
 pub unsafe extern "C" fn rt_print(s: *const u8) -> isize {
     // SAFETY: the caller guarantees a NUL-terminated string; strlen finds its end.

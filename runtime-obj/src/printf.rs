@@ -7,7 +7,7 @@
 //! formatter. Output is buffered and written to fd 1 when the buffer fills and at the end;
 //! the return value is the number of bytes produced.
 use crate::print::fmt_u64;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 use crate::print::user_write;
 
 /// The System V x86-64 `va_list` (one element of the array type `va_list` is).
@@ -47,13 +47,13 @@ pub trait Sink {
 }
 
 /// Buffers output for fd 1.
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 struct Stdout {
     buf: [u8; 256],
     len: usize,
 }
 
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 impl Sink for Stdout {
     fn put(&mut self, s: &[u8]) {
         if self.len + s.len() > self.buf.len() {
@@ -68,7 +68,7 @@ impl Sink for Stdout {
     }
 }
 
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 impl Stdout {
     fn flush(&mut self) {
         user_write(1, &self.buf[..self.len]);
@@ -237,7 +237,7 @@ fn integer<S: Sink>(out: &mut Counter<'_, S>, sp: &Spec, v: u64, base: u64, uppe
 ///
 /// # Safety
 /// As for [`format`].
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[no_mangle]
 pub unsafe extern "C" fn rt_vprintf(fmt: *const u8, ap: *mut VaList) -> i32 {
     let mut out = Stdout { buf: [0; 256], len: 0 };

@@ -184,7 +184,7 @@ pub struct LateVars {
 
 /// Short literals end up in a string section every program keeps; this one lives in its own,
 /// which programs without sysmon drop (hello's size budget).
-#[cfg_attr(not(test), link_section = ".rodata.sysmon_keys")]
+#[cfg_attr(not(any(test, feature = "host")), link_section = ".rodata.sysmon_keys")]
 static ASYNCPREEMPTOFF: [u8; 16] = *b"asyncpreemptoff=";
 
 /// The late settings out of a GODEBUG value; read when the first goroutine starts, not by the
@@ -276,7 +276,7 @@ pub unsafe fn getenv(name: *const u8) -> *const u8 {
 }
 
 /// Go's `check`: verifies the assumptions the runtime is built on, and throws if one fails.
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[no_mangle]
 pub extern "C" fn runtime_check() {
     use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
@@ -312,7 +312,7 @@ pub extern "C" fn runtime_check() {
 ///
 /// # Safety
 /// `argc`/`argv` are the kernel's (rt0_go passes them through).
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[no_mangle]
 pub unsafe extern "C" fn runtime_args(argc: i32, argv: *const *const u8) {
     let t0 = crate::trace::start();
@@ -340,7 +340,7 @@ pub unsafe extern "C" fn runtime_args(argc: i32, argv: *const *const u8) {
 ///
 /// # Safety
 /// `argc` must be null or writable.
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[no_mangle]
 pub unsafe extern "C" fn rt_args(argc: *mut i32) -> *const *const u8 {
     // SAFETY: ARGS is read-only after the bootstrap; argc as documented.
@@ -357,7 +357,7 @@ pub unsafe extern "C" fn rt_args(argc: *mut i32) -> *const *const u8 {
 ///
 /// # Safety
 /// `name` must be NUL-terminated.
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[no_mangle]
 pub unsafe extern "C" fn rt_getenv(name: *const u8) -> *const u8 {
     // SAFETY: forwarded.

@@ -252,7 +252,7 @@ mod tests {
 }
 
 /// Called by code built with -fstack-protector when a frame's canary was overwritten.
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[no_mangle]
 pub extern "C" fn __stack_chk_fail() -> ! {
     throw("stack smashing detected")
