@@ -273,9 +273,12 @@ pub unsafe fn getenv(name: *const u8) -> *const u8 {
     unsafe {
         let a = &*ARGS.get();
         let name = cstr_bytes(name);
-        (0..a.envc)
-            .find_map(|i| env_value(*a.envp.add(i), name))
-            .unwrap_or(core::ptr::null())
+        for i in 0..a.envc {
+            if let Some(v) = env_value(*a.envp.add(i), name) {
+                return v;
+            }
+        }
+        core::ptr::null()
     }
 }
 
