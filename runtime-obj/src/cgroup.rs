@@ -10,6 +10,7 @@
 //! does the reading and caches its answer for the life of the process.
 use core::sync::atomic::{AtomicI64, Ordering};
 
+use crate::fields::Fields;
 use crate::os_linux;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -21,24 +22,39 @@ pub enum Version {
 /// From a `/proc/self/cgroup` line, the cgroup path of the cpu controller (v1) or of the
 /// unified hierarchy (v2).
 pub fn parse_proc_cgroup_line(line: &[u8]) -> Option<(Version, &[u8])> {
-    let mut parts = line.splitn(3, |&c| c == b':');
-    let (id, ctrls, path) = (parts.next()?, parts.next()?, parts.next()?);
+    let mut parts = Fields::new(line, b':');
+    let (id, ctrls) = (parts.next()?, parts.next()?);
+    let path = parts.rest()?;
     if id == b"0" && ctrls.is_empty() {
         return Some((Version::V2, path));
     }
-    ctrls
-        .split(|&c| c == b',')
-        .any(|c| c == b"cpu")
-        .then_some((Version::V1, path))
+    lists_cpu(ctrls).then_some((Version::V1, path))
+}
+
+/// Whether the comma-separated `list` (controllers, mount options) names `cpu`.
+fn lists_cpu(list: &[u8]) -> bool {
+    for c in Fields::new(list, b',') {
+        if c == b"cpu" {
+            return true;
+        }
+    }
+    false
 }
 
 /// A decimal u64 (surrounding whitespace allowed), or None.
 pub fn parse_u64(s: &[u8]) -> Option<u64> {
     let s = s.trim_ascii();
-    if s.is_empty() || s.len() > 19 || !s.iter().all(u8::is_ascii_digit) {
+    if s.is_empty() || s.len() > 19 {
         return None;
     }
-    Some(s.iter().fold(0u64, |v, &d| v * 10 + u64::from(d - b'0')))
+    let mut v = 0u64;
+    for &d in s {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u64::from(d - b'0');
+    }
+    Some(v)
 }
 
 /// quota/period in thousandths of a CPU, rounded up; None for no limit or nonsense. A quota
@@ -55,9 +71,9 @@ pub fn parse_cfs(quota: &[u8], period: &[u8]) -> Option<u64> {
 
 /// v2: `cpu.max` is `max PERIOD` (no limit) or `QUOTA PERIOD`.
 pub fn parse_cpu_max(s: &[u8]) -> Option<u64> {
-    let s = s.trim_ascii();
-    let sp = s.iter().position(|&c| c == b' ')?;
-    milli(parse_u64(&s[..sp])?, parse_u64(&s[sp + 1..])?)
+    let mut f = Fields::new(s.trim_ascii(), b' ');
+    let quota = f.next()?;
+    parse_cfs(quota, f.rest()?)
 }
 
 /// The fields of a `/proc/self/mountinfo` line that locate a cgroup hierarchy.
@@ -71,14 +87,16 @@ pub struct Mount<'a> {
 /// A mountinfo line of a cgroup v1 mount with the cpu controller, or of a cgroup2 mount.
 /// Format: `id parent maj:min root point opts [optional...] - fstype source superopts`.
 pub fn parse_mountinfo_line(line: &[u8]) -> Option<Mount<'_>> {
-    let mut f = line.split(|&c| c == b' ');
-    let (root, point) = (f.nth(3)?, f.next()?);
-    let mut f = f.skip_while(|&x| x != b"-");
-    f.next()?;
+    let mut f = Fields::new(line, b' ');
+    for _ in 0..3 {
+        f.next()?;
+    }
+    let (root, point) = (f.next()?, f.next()?);
+    while f.next()? != b"-" {}
     let (fstype, _source, opts) = (f.next()?, f.next()?, f.next().unwrap_or(b""));
     let version = match fstype {
         b"cgroup2" => Version::V2,
-        b"cgroup" if opts.split(|&c| c == b',').any(|o| o == b"cpu") => Version::V1,
+        b"cgroup" if lists_cpu(opts) => Version::V1,
         _ => return None,
     };
     Some(Mount { root, point, version })
@@ -93,74 +111,59 @@ pub fn default_procs(ncpu: u32, limit_milli: Option<u64>) -> u32 {
     }
 }
 
-/// A NUL-terminated path assembled in a fixed buffer.
-struct Path {
-    buf: [u8; 512],
-    len: usize,
+/// The size of the buffer a cgroup file's path is built in, its NUL included.
+const PATH_MAX: usize = 512;
+
+/// Reads the file `name` of the directory whose path fills `path[..end]` (the name and a NUL
+/// are written after it) into `buf`; None if the path does not fit or the file cannot be read.
+fn read_in(path: &mut [u8; PATH_MAX], end: usize, name: &[u8], buf: &mut [u8]) -> Option<usize> {
+    let nul = end + name.len();
+    if nul >= PATH_MAX - 1 {
+        return None;
+    }
+    crate::mem::copy(&mut path[end..], name);
+    path[nul] = 0;
+    os_linux::read_file(&path[..=nul], buf)
 }
 
-impl Path {
-    fn new(parts: &[&[u8]]) -> Option<Path> {
-        let mut p = Path { buf: [0; 512], len: 0 };
-        for part in parts {
-            p.push(part)?;
-        }
-        Some(p)
-    }
-
-    fn push(&mut self, s: &[u8]) -> Option<()> {
-        let end = self.len + s.len();
-        if end >= self.buf.len() {
-            return None;
-        }
-        crate::mem::copy(&mut self.buf[self.len..end], s);
-        self.len = end;
-        Some(())
-    }
-
-    fn with(&self, file: &[u8]) -> Option<Path> {
-        let mut p = Path {
-            buf: self.buf,
-            len: self.len,
-        };
-        p.push(file)?;
-        p.push(b"\0")?;
-        Some(p)
-    }
-
-    fn c(&self) -> &[u8] {
-        &self.buf[..=self.len]
-    }
-}
-
-/// Reads the limit of the one directory `dir`: Some(None) means the files exist and say "no
-/// limit"; None means they do not exist there.
-fn read_dir_limit(dir: &Path, v: Version) -> Option<Option<u64>> {
+/// Reads the limit of the one directory `path[..end]`: Some(None) means the files exist and
+/// say "no limit"; None means they do not exist there.
+fn read_dir_limit(path: &mut [u8; PATH_MAX], end: usize, v: Version) -> Option<Option<u64>> {
     let mut a = [0u8; 64];
-    match v {
-        Version::V2 => {
-            let n = os_linux::read_file(dir.with(b"/cpu.max")?.c(), &mut a)?;
-            Some(parse_cpu_max(&a[..n]))
-        }
+    let n = match v {
+        Version::V2 => read_in(path, end, b"/cpu.max", &mut a)?,
+        Version::V1 => read_in(path, end, b"/cpu.cfs_quota_us", &mut a)?,
+    };
+    Some(match v {
+        Version::V2 => parse_cpu_max(&a[..n]),
         Version::V1 => {
             let mut b = [0u8; 64];
-            let n = os_linux::read_file(dir.with(b"/cpu.cfs_quota_us")?.c(), &mut a)?;
-            let m = os_linux::read_file(dir.with(b"/cpu.cfs_period_us")?.c(), &mut b)?;
-            Some(parse_cfs(&a[..n], &b[..m]))
+            let m = read_in(path, end, b"/cpu.cfs_period_us", &mut b)?;
+            parse_cfs(&a[..n], &b[..m])
         }
-    }
+    })
 }
 
 /// The smallest limit from `mount_dir + rel` up to `mount_dir`; None if the cgroup's own
-/// directory has no limit files there (wrong mount point).
+/// directory has no limit files there (wrong mount point). The path is built once; each level
+/// up only puts the file names at an earlier slash.
 fn walk_up(mount_dir: &[u8], rel: &[u8], v: Version) -> Option<Option<u64>> {
     let rel = rel.strip_suffix(b"/").unwrap_or(rel);
+    let base = mount_dir.len();
     let mut len = rel.len();
-    let own = read_dir_limit(&Path::new(&[mount_dir, &rel[..len]])?, v)?;
-    let mut best = own;
-    while let Some(slash) = rel[..len].iter().rposition(|&c| c == b'/') {
-        len = slash;
-        if let Some(Some(m)) = read_dir_limit(&Path::new(&[mount_dir, &rel[..len]])?, v) {
+    if base + len >= PATH_MAX {
+        return None;
+    }
+    let mut path = [0u8; PATH_MAX];
+    crate::mem::copy(&mut path, mount_dir);
+    crate::mem::copy(&mut path[base..], rel);
+    let mut best = read_dir_limit(&mut path, base + len, v)?;
+    while len > 0 {
+        len -= 1;
+        if rel[len] != b'/' {
+            continue;
+        }
+        if let Some(Some(m)) = read_dir_limit(&mut path, base + len, v) {
             best = Some(best.map_or(m, |b| b.min(m)));
         }
     }
@@ -189,7 +192,7 @@ fn read_limit() -> Option<u64> {
     let mut buf = [0u8; 2048];
     let n = os_linux::read_file(b"/proc/self/cgroup\0", &mut buf)?;
     let (mut v1, mut v2) = (None, None);
-    for line in buf[..n].split(|&c| c == b'\n') {
+    for line in Fields::new(&buf[..n], b'\n') {
         match parse_proc_cgroup_line(line) {
             Some((Version::V1, p)) => v1 = Some(p),
             Some((Version::V2, p)) => v2 = Some(p),
@@ -217,7 +220,6 @@ fn read_limit() -> Option<u64> {
 /// 0: not read yet; -1: no limit; else the limit in thousandths of a CPU.
 static LIMIT: AtomicI64 = AtomicI64::new(0);
 
-/// The process's cgroup CPU limit in thousandths of a CPU, read once on first use.
 /// The limit read again from the cgroup files (sysmon, once a second), refreshing the cache.
 pub fn reread_cpu_limit_milli() -> Option<u64> {
     let limit = read_limit();
@@ -225,14 +227,13 @@ pub fn reread_cpu_limit_milli() -> Option<u64> {
     limit
 }
 
+/// The process's cgroup CPU limit in thousandths of a CPU, read once on first use.
 pub fn cpu_limit_milli() -> Option<u64> {
     let v = LIMIT.load(Ordering::Acquire);
     if v != 0 {
         return (v > 0).then_some(v as u64);
     }
-    let limit = read_limit();
-    LIMIT.store(limit.map_or(-1, |m| m as i64), Ordering::Release);
-    limit
+    reread_cpu_limit_milli()
 }
 
 /// C API: the cgroup CPU limit in thousandths of a CPU, or -1 when there is none.

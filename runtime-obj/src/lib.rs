@@ -21,6 +21,7 @@ pub mod cgroup;
 pub mod chanbuf;
 pub mod cpu;
 pub mod elf;
+pub mod fields;
 pub mod global;
 pub mod lock_futex;
 pub mod mcache;

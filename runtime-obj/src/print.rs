@@ -52,8 +52,14 @@ impl Buf {
 
     /// Unsigned decimal.
     pub fn u64(&mut self, v: u64) -> &mut Self {
+        self.digits(v, 10)
+    }
+
+    /// `v` in `base`, lower case, without a prefix.
+    #[inline(never)]
+    fn digits(&mut self, v: u64, base: u64) -> &mut Self {
         let mut tmp = [0u8; 20];
-        let n = fmt_u64(v, 10, false, &mut tmp);
+        let n = fmt_u64(v, base, false, &mut tmp);
         self.bytes(&tmp[20 - n..])
     }
 
@@ -79,19 +85,16 @@ impl Buf {
 
     /// `0x`-prefixed lower-case hexadecimal.
     pub fn hex(&mut self, v: u64) -> &mut Self {
-        let mut tmp = [0u8; 20];
-        let n = fmt_u64(v, 16, false, &mut tmp);
-        self.str("0x").bytes(&tmp[20 - n..])
+        self.str("0x").digits(v, 16)
     }
 
     /// Nanoseconds as milliseconds with three decimals, the unit of Go's inittrace.
     pub fn ms(&mut self, ns: i64) -> &mut Self {
-        let us = ns.max(0) as u64 / 1000;
-        self.u64(us / 1000).byte(b'.');
-        let frac = us % 1000;
-        self.byte(b'0' + (frac / 100) as u8)
-            .byte(b'0' + (frac / 10 % 10) as u8)
-            .byte(b'0' + (frac % 10) as u8)
+        // The microseconds' digits over a field of zeros, at least four of them: the last
+        // three are the fraction.
+        let mut tmp = [b'0'; 20];
+        let n = fmt_u64(ns.max(0) as u64 / 1000, 10, false, &mut tmp).max(4);
+        self.bytes(&tmp[20 - n..17]).byte(b'.').bytes(&tmp[17..])
     }
 
     /// Thousandths as a decimal: 1500 -> `1.5`, 2000 -> `2`.

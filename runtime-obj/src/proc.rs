@@ -197,29 +197,23 @@ fn checkfds() -> u32 {
 /// Why procresize got the count it got, for the trace.
 enum ProcsSource {
     Env,
-    FewCpus(u32),
-    Cgroup(u32, Option<u64>),
+    /// The CPU count and the cgroup's quota: None when it was not read (at most 2 CPUs),
+    /// Some(None) when there is none.
+    Cpus(u32, Option<Option<u64>>),
 }
 
 impl ProcsSource {
     fn describe(&self, b: &mut Buf) {
-        match *self {
-            ProcsSource::Env => {
-                b.str("GOMAXPROCS");
-            }
-            ProcsSource::FewCpus(n) => {
-                b.kv("ncpu=", n.into()).str(", cgroup not read: ncpu <= 2");
-            }
-            ProcsSource::Cgroup(n, None) => {
-                b.kv("ncpu=", n.into()).str(", no cgroup quota");
-            }
-            ProcsSource::Cgroup(n, Some(m)) => {
-                b.kv("ncpu=", n.into())
-                    .str(", cgroup quota ")
-                    .milli(m)
-                    .kv(" -> ", m.div_ceil(1000).max(2));
-            }
-        }
+        let ProcsSource::Cpus(n, cgroup) = *self else {
+            b.str("GOMAXPROCS");
+            return;
+        };
+        b.kv("ncpu=", n.into());
+        match cgroup {
+            None => b.str(", cgroup not read: ncpu <= 2"),
+            Some(None) => b.str(", no cgroup quota"),
+            Some(Some(m)) => b.str(", cgroup quota ").milli(m).kv(" -> ", m.div_ceil(1000).max(2)),
+        };
     }
 }
 
@@ -238,12 +232,12 @@ fn decide_procs() -> (u32, ProcsSource) {
     }
     let n = ncpu();
     if n <= 2 {
-        return (n, ProcsSource::FewCpus(n));
+        return (n, ProcsSource::Cpus(n, None));
     }
     let limit = cgroup::cpu_limit_milli();
     (
         cgroup::default_procs(n, limit).min(MAX_PROCS),
-        ProcsSource::Cgroup(n, limit),
+        ProcsSource::Cpus(n, Some(limit)),
     )
 }
 

@@ -11,6 +11,7 @@
 //!   first instruction on, and no stage ever traces (the trace shows addresses and the
 //!   AT_RANDOM seed).
 //! - ARGS, ENV and DEBUG are written on m0 during the bootstrap and read-only afterwards.
+use crate::fields::Fields;
 use crate::global::Global;
 
 pub struct Args {
@@ -117,11 +118,14 @@ fn warn_unknown_cpu(name: &[u8]) {
 /// `system` and `crash`, which print the same here) is 2, anything else, unset included, is
 /// `single` (1).
 pub fn parse_traceback(v: &[u8]) -> u8 {
-    match v {
-        b"none" | b"0" => 0,
-        b"all" | b"2" | b"system" | b"crash" => 2,
-        _ => 1,
+    // The names in one string, the two of level 0 first: a `match` on byte strings compiles
+    // to a chain of byte compares, 200 bytes in every program.
+    for (i, name) in Fields::new(b"none,0,all,2,system,crash", b',').enumerate() {
+        if v == name {
+            return if i < 2 { 0 } else { 2 };
+        }
     }
+    1
 }
 
 /// The bytes of a NUL-terminated string.
@@ -142,11 +146,11 @@ pub unsafe fn cstr_bytes(s: *const u8) -> &'static [u8] {
 /// Applies a GODEBUG value (`key=value,key=value`). Unknown keys are ignored, as in Go;
 /// unknown cpu features are reported through `unknown_cpu`.
 pub fn parse_godebug(s: &[u8], d: &mut DebugVars, unknown_cpu: &mut impl FnMut(&[u8])) {
-    for item in s.split(|&c| c == b',') {
-        let Some(eq) = item.iter().position(|&c| c == b'=') else {
+    for item in Fields::new(s, b',') {
+        let mut kv = Fields::new(item, b'=');
+        let (Some(key), Some(val)) = (kv.next(), kv.rest()) else {
             continue;
         };
-        let (key, val) = (&item[..eq], &item[eq + 1..]);
         if key == b"inittrace" {
             d.inittrace = val == b"1";
         } else if let Some(name) = key.strip_prefix(b"cpu.") {
@@ -191,7 +195,7 @@ static ASYNCPREEMPTOFF: [u8; 16] = *b"asyncpreemptoff=";
 /// bootstrap (which every program links).
 pub fn parse_late_vars(godebug: &[u8]) -> LateVars {
     let mut v = LateVars::default();
-    for item in godebug.split(|&c| c == b',') {
+    for item in Fields::new(godebug, b',') {
         if let Some(n) = item.strip_prefix(b"schedtrace=") {
             v.schedtrace = decimal(n).unwrap_or(0);
         } else if let Some(n) = item.strip_prefix(b"stacksize=") {
@@ -269,9 +273,12 @@ pub unsafe fn getenv(name: *const u8) -> *const u8 {
     unsafe {
         let a = &*ARGS.get();
         let name = cstr_bytes(name);
-        (0..a.envc)
-            .find_map(|i| env_value(*a.envp.add(i), name))
-            .unwrap_or(core::ptr::null())
+        for i in 0..a.envc {
+            if let Some(v) = env_value(*a.envp.add(i), name) {
+                return v;
+            }
+        }
+        core::ptr::null()
     }
 }
 
@@ -287,9 +294,10 @@ pub extern "C" fn runtime_check() {
         static runtime_asm_offsets: AsmOffsets;
     }
     let t0 = crate::trace::start();
-    // SAFETY: runtime_asm_offsets is a read-only table of 17 bytes in asm_amd64.S.
-    let asm = unsafe { core::ptr::read_volatile(&raw const runtime_asm_offsets) };
-    if asm != AsmOffsets::rust() {
+    // SAFETY: runtime_asm_offsets is a read-only table of 17 bytes in asm_amd64.S. The Rust
+    // side is a constant: built at run time, it cost hundreds of bytes of code.
+    let asm = unsafe { runtime_asm_offsets };
+    if asm != const { AsmOffsets::rust() } {
         throw("check: asm offsets differ from runtime2.rs");
     }
     let a = AtomicU32::new(1);
@@ -370,7 +378,7 @@ mod tests {
 
     #[test]
     fn gotraceback_levels() {
-        let levels: [(&[u8], u8); 9] = [
+        let levels: [(&[u8], u8); 11] = [
             (b"none", 0),
             (b"0", 0),
             (b"", 1),
@@ -380,6 +388,8 @@ mod tests {
             (b"all", 2),
             (b"2", 2),
             (b"crash", 2),
+            (b"system", 2),
+            (b"none,0", 1),
         ];
         for (v, want) in levels {
             assert_eq!(parse_traceback(v), want, "{v:?}");

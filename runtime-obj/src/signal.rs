@@ -94,7 +94,7 @@ pub fn sigaction(sig: usize, handler: usize, extra: u64) -> bool {
 
 /// Installs the fatal-signal handlers (Go: initsig); returns how many.
 pub fn initsig() -> usize {
-    for (sig, _, _) in FATAL {
+    for &(sig, _, _) in &FATAL {
         if !sigaction(sig, sighandler as *const () as usize, 0) {
             crate::print::throw("initsig: rt_sigaction failed");
         }

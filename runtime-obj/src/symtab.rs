@@ -56,9 +56,19 @@ pub fn find(file: &[u8], pc: usize) -> Option<(&[u8], usize)> {
             (eh.e_shoff as usize).checked_add(i.checked_mul(core::mem::size_of::<Shdr>())?)?,
         )
     };
-    let symtab = (0..eh.e_shnum as usize)
-        .filter_map(shdr)
-        .find(|s| s.sh_type == SHT_SYMTAB)?;
+    // A plain loop: headers lie at increasing offsets, so once one is out of the file the
+    // rest are too.
+    let mut i = 0;
+    let symtab = loop {
+        if i >= eh.e_shnum as usize {
+            return None;
+        }
+        let s = shdr(i)?;
+        if s.sh_type == SHT_SYMTAB {
+            break s;
+        }
+        i += 1;
+    };
     let strtab = shdr(symtab.sh_link as usize)?;
     let count = symtab.sh_size as usize / core::mem::size_of::<Sym>();
     let mut best: Option<&Sym> = None;

@@ -144,7 +144,7 @@ fn frames(exe: Option<&[u8]>, pc: usize, mut bp: usize, sp: usize, st: Stack) {
         }
         bp = next;
     }
-    Buf::new().str("...additional frames elided...\n").flush(2);
+    crate::print::write_all(2, b"...additional frames elided...\n");
 }
 
 /// `name+0xoff pc=0x...`, or `?? pc=0x...` when the program has no symbol for it; returns
