@@ -15,7 +15,7 @@
  *                   malloc/free pairs: frees that interrupt malloc or free must be deferred
  *   retire          a goroutine on the second P frees into that P's cache; then GOMAXPROCS
  *                   drops to 1: the retired P's cache must go back (heap in use falls)
- *   stacks N        N goroutines each touch 64 KiB of their stacks and end; prints RSS (KiB) once
+ *   stacks N        N goroutines each touch 64 KiB of their stacks and, once all have, end; prints RSS (KiB) once
  *                   they have ended and 1 s later, when their stacks should be released
  *   doublefree K    frees a block twice (K = small, adjacent, large) or frees a pointer malloc
  *                   did not return (K = wild, interior)
@@ -259,12 +259,17 @@ static void fill_cache(void *arg)
     rt_waitgroup_done(&wg);
 }
 
+/* Touches 64 KiB of its stack, then waits at `gate` until every one has, so all N stacks are
+ * in use at once (none is reused by a later goroutine), then ends. */
+static rt_waitgroup gate, exited;
 static void deep(void *arg)
 {
     volatile char buf[64 << 10];
     for (unsigned long i = 0; i < sizeof buf; i += 512)
         buf[i] = (char)(unsigned long)arg;
     rt_waitgroup_done(&wg);
+    rt_waitgroup_wait(&gate);
+    rt_waitgroup_done(&exited);
 }
 
 /* ---- signals, without libc ---- */
@@ -479,9 +484,13 @@ int main(int argc, char **argv)
     } else if (mode[0] == 's' && mode[1] == 't') {
         long before = rss_kib();
         rt_waitgroup_add(&wg, (int64_t)a);
+        rt_waitgroup_add(&exited, (int64_t)a);
+        rt_waitgroup_add(&gate, 1);
         for (unsigned long i = 0; i < a; i++)
             rt_go(deep, (void *)i);
         rt_waitgroup_wait(&wg);
+        rt_waitgroup_done(&gate);
+        rt_waitgroup_wait(&exited);
         long ended = rss_kib();
         rt_sleep(1000000000);
         rt_printf("before=%ld ended=%ld after_1s=%ld goroutines=%ld\n", before, ended, rss_kib(), (long)rt_numgoroutine());
