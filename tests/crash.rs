@@ -198,3 +198,51 @@ fn a_static_pie_crash_is_named_through_its_random_load_address() {
     }
     assert!(biases[0] != 0 && biases[0] != biases[1], "{biases:x?}");
 }
+
+/// An M's own stack (g0) running off its bottom is named as such. No user code runs on g0, so
+/// gdb puts a g0 in the state an overflow leaves: at a runtime function entered on another M's
+/// g0 (goexit0, where every goroutine's end leads), the stack pointer moves to 8 bytes above
+/// the stack's lowest byte, and the function's next push lands in the guard page below.
+#[test]
+fn an_overflow_of_an_ms_own_stack_is_reported_on_g0() {
+    let dir = tempdir();
+    let exe = build_program(dir.path(), "overflow.c", &[]);
+    let nm = text(&ok(Command::new("nm").arg(&exe)).stdout);
+    let goexit0 = nm
+        .split_whitespace()
+        .find(|s| s.starts_with("_ZN14rtlink_runtime4proc7goexit0"))
+        .expect("goexit0 in nm");
+    let script = dir.path().join("g0.gdb");
+    std::fs::write(
+        &script,
+        format!(
+            "set pagination off\nset confirm off\nhandle SIGSEGV nostop noprint pass\n\
+             handle SIGURG nostop noprint pass\nbreak {goexit0}\nrun\n\
+             while $_thread == 1\n  continue\nend\n\
+             set $lo = *(long*)*(long*)($fs_base + 0x38)\nset $rsp = $lo + 8\n\
+             delete\ncontinue\n"
+        ),
+    )
+    .unwrap();
+    let (_, out, err) = output(
+        Command::new("gdb")
+            .args(["-q", "-batch", "-x"])
+            .arg(&script)
+            .arg("--args")
+            .arg(&exe)
+            .arg("sizes")
+            .env("GOMAXPROCS", "2")
+            .env_remove("GODEBUG"),
+    );
+    let all = format!("{out}{err}");
+    let report = all
+        .lines()
+        .find(|l| l.starts_with("fatal error: "))
+        .unwrap_or_else(|| panic!("no report: {all}"));
+    assert!(
+        report.starts_with("fatal error: stack overflow on g0 (the runtime's stack [0x"),
+        "{all}"
+    );
+    assert!(all.contains("\ngoroutine 0 [running]:\n"), "{all}");
+    assert!(all.contains("exited with code 02]"), "{all}");
+}
