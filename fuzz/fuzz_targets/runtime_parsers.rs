@@ -1,8 +1,9 @@
-//! Fuzz target: the runtime's parsers of what the kernel and the user hand a program (GODEBUG,
+//! Fuzz target: the runtime's parsers of what the kernel and the user hand a program (GODEBUG, GOTRACEBACK,
 //! GOMAXPROCS, /proc/self/cgroup and mountinfo lines, cgroup v1 and v2 CPU limits, the
 //! auxiliary vector), compiled for the host, over arbitrary bytes. Each must return, never
 //! panic (overflow checks are on), and keep its invariants:
-//! - `parse_procs` and `parse_u64` accept exactly the decimal numbers they document;
+//! - `parse_procs` and `parse_u64` accept exactly the decimal numbers they document (for
+//!   `parse_procs`, 1 to 2^31 - 1, leading zeros allowed, as Go's atoi32);
 //! - a CPU limit is quota/period in thousandths of a CPU, rounded up, and never 0;
 //! - `default_procs` stays within [1, ncpu];
 //! - `Auxv::from_pairs` keeps the last value of each key before AT_NULL, and counts the pairs.
@@ -33,6 +34,9 @@ fn godebug(data: &[u8]) {
         assert!(rtlink_runtime::cpu::mask_for(name).is_none())
     });
     runtime1::parse_late_vars(data);
+    let level = runtime1::parse_traceback(data);
+    let named = [&b"none"[..], b"0", b"all", b"2", b"system", b"crash"].contains(&data);
+    assert!(level <= 2 && (level == 1) != named, "GOTRACEBACK {data:?}: {level}");
 }
 
 /// `digits` without leading zeros, as text.
@@ -43,7 +47,7 @@ fn canonical(digits: &[u8]) -> &[u8] {
 
 fn numbers(data: &[u8]) {
     if let Some(n) = runtime1::parse_procs(data) {
-        assert!(n >= 1 && data.len() <= 9, "GOMAXPROCS {n} from {data:?}");
+        assert!((1..1 << 31).contains(&n), "GOMAXPROCS {n} from {data:?}");
         assert_eq!(n.to_string().as_bytes(), canonical(data));
     }
     if let Some(n) = cgroup::parse_u64(data) {
