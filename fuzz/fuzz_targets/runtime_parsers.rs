@@ -1,6 +1,6 @@
-//! Fuzz target: the runtime's parsers of what the kernel and the user hand a program (GODEBUG, GOTRACEBACK,
-//! GOMAXPROCS, /proc/self/cgroup and mountinfo lines, cgroup v1 and v2 CPU limits, the
-//! auxiliary vector), compiled for the host, over arbitrary bytes. Each must return, never
+//! Fuzz target: the runtime's parsers of what the kernel and the user hand a program (GODEBUG,
+//! GOTRACEBACK, GOMAXPROCS, /proc/self/cgroup and mountinfo lines, cgroup v1 and v2 CPU limits,
+//! the auxiliary vector), compiled for the host, over arbitrary bytes. Each must return, never
 //! panic (overflow checks are on), and keep its invariants:
 //! - `parse_procs` and `parse_u64` accept exactly the decimal numbers they document (for
 //!   `parse_procs`, 1 to 2^31 - 1, leading zeros allowed, as Go's atoi32);
