@@ -67,7 +67,8 @@ pub fn fatal(pc: usize, bp: usize, sp: usize) {
 pub static OTHERS: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
 
 /// Every user goroutine but `failing`, from the context it saved when it last stopped (one
-/// running on another thread has no saved context: it is only named).
+/// running on another thread, in user code or in a system call, saved none that is current:
+/// it is only named).
 pub fn others(exe: Option<&[u8]>, failing: *mut G) {
     let mut g = ALLG.load(Acquire);
     while !g.is_null() {
@@ -79,7 +80,8 @@ pub fn others(exe: Option<&[u8]>, failing: *mut G) {
             (o.goid, o.status.load(Relaxed), o.sched.pc, o.sched.bp, o.alllink)
         };
         if g != failing && goid != 0 && status != G_DEAD && status != G_IDLE {
-            goroutine(exe, g, status, if status == G_RUNNING { 0 } else { pc }, bp, 0);
+            let elsewhere = status == G_RUNNING || status == G_SYSCALL;
+            goroutine(exe, g, status, if elsewhere { 0 } else { pc }, bp, 0);
         }
         g = next;
     }
