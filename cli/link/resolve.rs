@@ -79,6 +79,12 @@ fn linker_provided(name: &str) -> bool {
         || name.starts_with("__stop_")
 }
 
+/// Whether a definition may occur in several objects with one winner, like a weak one:
+/// g++'s STB_GNU_UNIQUE (function-local statics of inline functions, template statics).
+fn shared_once(s: &object::Symbol) -> bool {
+    matches!(s.flags(), object::SymbolFlags::Elf { st_info, .. } if st_info.st_bind() == object::elf::STB_GNU_UNIQUE)
+}
+
 /// Levenshtein distance, for "did you mean".
 fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -144,6 +150,23 @@ fn relocated(file: &object::File, section: &object::Section) -> Option<Vec<u8>> 
     Some(bytes)
 }
 
+/// lld's `>>> referenced by` lines for a reference at `offset` in `section` of the object
+/// `data` (named `label`): the file, the function and, when the DWARF says, the source line.
+pub(super) fn referenced_by(label: &str, data: &[u8], section: SectionIndex, offset: u64) -> Result<String> {
+    let file = object::File::parse(data)?;
+    let short = Path::new(label)
+        .file_name()
+        .map_or(label.to_string(), |n| n.to_string_lossy().into_owned());
+    let place = match function_at(&file, section, offset) {
+        Some(f) => format!("{short}:({f})"),
+        None => short,
+    };
+    Ok(match line_at(data, &file, section, offset) {
+        Some(line) => format!("\n>>> referenced by {line}\n>>>               {place}"),
+        None => format!("\n>>> referenced by {place}"),
+    })
+}
+
 /// Checks the inputs' symbols against each other and the runtime's.
 pub fn check(inputs: &[PathBuf], labels: &[PathBuf]) -> Result<()> {
     check_units(runtime_defs()?, &units(inputs, labels)?)
@@ -153,7 +176,7 @@ pub fn check(inputs: &[PathBuf], labels: &[PathBuf]) -> Result<()> {
 pub(super) fn runtime_defs() -> Result<Defs> {
     let mut defs = Defs::new();
     let runtime = object::File::parse(embedded::RUNTIME_O)?;
-    for s in runtime.symbols().filter(|s| s.is_global() && s.is_definition()) {
+    for s in runtime.symbols().filter(|s| s.is_global() && !s.is_undefined()) {
         if let Ok(n) = s.name() {
             defs.entry(n.to_string()).or_default().push(Place {
                 label: RUNTIME.into(),
@@ -174,11 +197,11 @@ pub(super) fn check_units(mut defs: Defs, units: &[Unit]) -> Result<()> {
         };
         for s in file
             .symbols()
-            .filter(|s| s.is_global() && s.is_definition() && !s.is_common())
+            .filter(|s| s.is_global() && !s.is_undefined() && !s.is_common())
         {
             let Ok(name) = s.name() else { continue };
             let places = defs.entry(name.to_string()).or_default();
-            let weak = s.is_weak();
+            let weak = s.is_weak() || shared_once(&s);
             if !weak {
                 if let Some(first) = places.iter().find(|p| !p.weak) {
                     let what = if first.label == RUNTIME {
@@ -221,19 +244,10 @@ pub(super) fn check_units(mut defs: Defs, units: &[Unit]) -> Result<()> {
         .filter(|(n, _)| !defs.contains_key(n) && !linker_provided(n))
     {
         let (label, data, _) = &units[r.unit];
-        let file = object::File::parse(data.as_slice())?;
-        let short = Path::new(label)
-            .file_name()
-            .map_or(label.clone(), |n| n.to_string_lossy().into_owned());
-        let place = match function_at(&file, r.section, r.offset) {
-            Some(f) => format!("{short}:({f})"),
-            None => short,
-        };
-        let mut msg = format!("error: undefined symbol: {name}");
-        match line_at(data, &file, r.section, r.offset) {
-            Some(line) => msg += &format!("\n>>> referenced by {line}\n>>>               {place}"),
-            None => msg += &format!("\n>>> referenced by {place}"),
-        }
+        let mut msg = format!(
+            "error: undefined symbol: {name}{}",
+            referenced_by(label, data, r.section, r.offset)?
+        );
         let best = (defs.keys())
             .map(|d| (distance(name, d), d))
             .filter(|(dist, d)| *dist > 0 && *dist <= 2.max(name.len() / 5) && !d.starts_with('_'))

@@ -19,9 +19,6 @@ const SHN_LORESERVE: u16 = 0xff00;
 pub struct Obj<'a> {
     /// The name errors use: `file.o` or `lib.a(member.o)`.
     pub label: String,
-    /// Where on the link line it came from (archive members share their archive's), which
-    /// orders sections within each output section.
-    pub pos: usize,
     pub data: &'a [u8],
     pub shdrs: &'a [SectionHeader64<LE>],
     pub names: Vec<&'a [u8]>,
@@ -36,7 +33,7 @@ pub struct Obj<'a> {
 }
 
 impl<'a> Obj<'a> {
-    pub fn parse(label: String, pos: usize, data: &'a [u8]) -> Result<Obj<'a>> {
+    pub fn parse(label: String, data: &'a [u8]) -> Result<Obj<'a>> {
         let bad = |e: object::read::Error| anyhow!("{label}: malformed ELF object ({e}); rebuild it");
         let hdr = FileHeader64::<LE>::parse(data).map_err(bad)?;
         let sections = hdr.sections(LE, data).map_err(bad)?;
@@ -73,7 +70,6 @@ impl<'a> Obj<'a> {
         let kept = vec![true; shdrs.len()];
         Ok(Obj {
             label,
-            pos,
             data,
             shdrs,
             names,

@@ -74,13 +74,18 @@ pub fn assign(secs: &mut Sections, base: u64, pie: bool) -> Layout {
             addr = addr.next_multiple_of(PAGE) + (addr & (PAGE - 1));
             segment = seg;
         }
-        let align = if out.class.tls() {
-            out.align.max(tls_align.unwrap_or(1))
-        } else {
-            out.align
-        };
+        if out.class.tls() {
+            // Both TLS sections carry the block's alignment, as GNU ld's script gives them.
+            out.align = out.align.max(tls_align.unwrap_or(1));
+        }
+        let align = out.align;
         let aligned = addr.next_multiple_of(align);
-        off += aligned - addr;
+        // A trailing NOBITS section's padding is not in the file (GNU ld puts its sh_offset
+        // where the file data ends); only sections of the same segment after it would need the
+        // congruence kept, and none come after `.bss` but other NOBITS ones.
+        if !out.nobits() || out.class == Class::Tbss {
+            off += aligned - addr;
+        }
         addr = aligned;
         out.addr = addr;
         out.offset = off;

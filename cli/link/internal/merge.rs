@@ -32,7 +32,7 @@ impl Pieces {
     pub fn map(&self, off: u64) -> Option<u64> {
         let i = self.0.partition_point(|&(start, _)| start <= off).checked_sub(1)?;
         let (start, out) = self.0[i];
-        (out != DROPPED).then(|| out + (off - start))
+        (out != DROPPED).then(|| out.wrapping_add(off - start))
     }
 }
 

@@ -76,22 +76,19 @@ pub fn link(
     let (_, runtime) = args.layout().runtime();
     let mut inputs = vec![symbols::Input {
         label: "the rtlink runtime".into(),
-        pos: 0,
         data: runtime,
         whole: false,
     }];
     if let Some(lvl) = &level {
         inputs.push(symbols::Input {
             label: "rtlink_goamd64.o".into(),
-            pos: 0,
             data: lvl,
             whole: false,
         });
     }
-    for (i, ((map, label), whole)) in maps.iter().zip(labels).zip(whole).enumerate() {
+    for ((map, label), whole) in maps.iter().zip(labels).zip(whole) {
         inputs.push(symbols::Input {
             label: label.display().to_string(),
-            pos: i + 1,
             data: map,
             whole: *whole,
         });
@@ -120,8 +117,6 @@ fn link_inputs(inputs: &[symbols::Input], args: &BuildArgs) -> Result<Vec<u8>> {
     }
     let live = gc::mark(&s, &roots, args.no_gc_sections);
     let got = reloc::Got::scan(&s, &live)?;
-    let mut order: Vec<usize> = (0..s.objs.len()).collect();
-    order.sort_by_key(|&o| (s.objs[o].pos, o));
     let got_symbol = s
         .by_name
         .get(&b"_GLOBAL_OFFSET_TABLE_"[..])
@@ -138,7 +133,7 @@ fn link_inputs(inputs: &[symbols::Input], args: &BuildArgs) -> Result<Vec<u8>> {
         build_id,
         dynamic: pie.then_some((relative * 24, DYNAMIC_ENTRIES * 16)),
     };
-    let mut secs = sections::place(&s, &live, &order, &syn)?;
+    let mut secs = sections::place(&s, &live, &syn)?;
     let base = if pie { 0 } else { BASE };
     let layout = layout::assign(&mut secs, base, pie);
     let got_sec = secs.outs.iter().position(|o| o.class == sections::Class::Got);
@@ -185,7 +180,7 @@ fn link_inputs(inputs: &[symbols::Input], args: &BuildArgs) -> Result<Vec<u8>> {
         strip_all: args.strip_all,
         build_id: &args.build_id,
     };
-    write::finish(image, &s, &secs, &layout, &order, &|g| value_of(&ctx, g), &opts)
+    write::finish(image, &s, &secs, &layout, &|g| value_of(&ctx, g), &opts)
 }
 
 /// A defined global's address and output section index, for the symbol table.
@@ -205,11 +200,11 @@ fn value_of(ctx: &reloc::Ctx, g: usize) -> Option<(u64, u16)> {
                 .flatten()
                 .map(|(n, _)| n)
         }
-        _ => ctx
-            .secs
-            .outs
-            .iter()
-            .position(|o| o.addr <= v && v <= o.addr + o.size && o.alloc()),
+        (_, _, Some(symbols::Synthetic::Got)) => ctx.secs.outs.iter().position(|o| o.class == sections::Class::Got),
+        (_, _, Some(symbols::Synthetic::Start(name) | symbols::Synthetic::Stop(name))) => {
+            ctx.secs.outs.iter().position(|o| o.name == name)
+        }
+        _ => ctx.secs.outs.iter().position(|o| o.alloc()),
     };
     Some((v, sec.map_or(elf::SHN_ABS.0, |n| n as u16 + 1)))
 }
@@ -227,7 +222,9 @@ fn fill(ctx: &reloc::Ctx, image: &mut [u8], errors: &mut Vec<String>) -> Result<
                     ctx.apply(o, sec, dst, addr, errors);
                 }
                 sections::Content::EhFrame(e, o, sec) => {
-                    dst.copy_from_slice(&ctx.secs.eh[e]);
+                    let pruned = &ctx.secs.eh[e];
+                    dst.copy_from_slice(&pruned.bytes);
+                    eh_frame::fix(dst, m.off, &pruned.fixups, &|member| out.members[member].off);
                     ctx.apply(o, sec, dst, addr, errors);
                 }
                 sections::Content::Merged(g) => dst.copy_from_slice(&ctx.secs.merged[g].data),

@@ -328,10 +328,10 @@ impl Ctx<'_, '_> {
             let sa = match self.value(o, sym, a) {
                 Ok(v) => v,
                 Err(Missing::Undefined(name)) => {
-                    f.errors.push(format!(
-                        "error: undefined symbol: {name}\n>>> referenced by {}",
-                        place()
-                    ));
+                    let at =
+                        super::super::resolve::referenced_by(&obj.label, obj.data, object::SectionIndex(sec), in_off);
+                    let at = at.unwrap_or_else(|_| format!("\n>>> referenced by {}", place()));
+                    f.errors.push(format!("error: undefined symbol: {name}{at}"));
                     continue;
                 }
                 Err(Missing::Discarded) if !alloc => {
@@ -412,8 +412,16 @@ impl Ctx<'_, '_> {
                         k += 1;
                     }
                 }
+                // An offset in the TLS block, except in code: there the TLSLD sequence it
+                // follows became `mov %fs:0,%rax`, so it is the offset from the thread
+                // pointer (GNU ld's rule).
                 elf::R_X86_64_DTPOFF32 | elf::R_X86_64_DTPOFF64 => {
-                    let v = if alloc { sa.wrapping_sub(tp) } else { sa.wrapping_sub(self.tls.map_or(0, |t| t.start)) };
+                    let code = obj.flags(sec) & elf::SHF_EXECINSTR.0 != 0;
+                    let v = if code && ty == elf::R_X86_64_DTPOFF32 {
+                        sa.wrapping_sub(tp)
+                    } else {
+                        sa.wrapping_sub(self.tls.map_or(0, |t| t.start))
+                    };
                     let n = if ty == elf::R_X86_64_DTPOFF32 { 4 } else { 8 };
                     f.put_signed(n, v as i64 as i128);
                 }
@@ -526,7 +534,7 @@ struct Field<'b, 'e> {
 impl Field<'_, '_> {
     /// Writes the low `n` bytes of `v`.
     fn put(&mut self, n: usize, v: i128) {
-        match self.buf.get_mut(self.off..self.off + n) {
+        match self.off.checked_add(n).and_then(|end| self.buf.get_mut(self.off..end)) {
             Some(dst) => dst.copy_from_slice(&(v as u64).to_le_bytes()[..n]),
             None => self.errors.push(format!(
                 "error: {}: relocation {} lies outside its section (rebuild the object)",

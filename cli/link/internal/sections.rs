@@ -23,6 +23,7 @@ use object::elf;
 use object::read::elf::SectionHeader as _;
 use object::LittleEndian as LE;
 
+use super::eh_frame;
 use super::merge::{Group, Pieces};
 use super::symbols::Symbols;
 
@@ -129,7 +130,7 @@ pub struct Sections<'a> {
     pub place: Vec<Vec<Option<(usize, usize)>>>,
     pub merged: Vec<Group<'a>>,
     pub pieces: HashMap<(usize, usize), Pieces>,
-    pub eh: Vec<Vec<u8>>,
+    pub eh: Vec<eh_frame::Pruned>,
     /// Common symbols: global index -> offset in the `Commons` member.
     pub commons: Vec<(usize, u64)>,
 }
@@ -222,8 +223,9 @@ fn rule(name: &[u8], sh_type: u32, flags: u64) -> (Vec<u8>, Class, (u8, u64)) {
     simple(name, class)
 }
 
-/// An input section waiting for its place: (sub-order key, object rank, section, object).
-type Entry = ((u8, u64), usize, usize, usize);
+/// An input section waiting for its place: (sub-order key, object, section). Objects are
+/// numbered in load order, GNU ld's and lld's order for archive members too.
+type Entry = ((u8, u64), usize, usize);
 
 const RW: u64 = elf::SHF_ALLOC.0 | elf::SHF_WRITE.0;
 
@@ -289,13 +291,8 @@ pub struct Synthesized {
     pub dynamic: Option<(u64, u64)>,
 }
 
-/// Places every live section; `order` is the objects in output order.
-pub fn place<'a>(
-    s: &Symbols<'a>,
-    live: &[Vec<bool>],
-    order: &[usize],
-    syn: &Synthesized,
-) -> anyhow::Result<Sections<'a>> {
+/// Places every live section.
+pub fn place<'a>(s: &Symbols<'a>, live: &[Vec<bool>], syn: &Synthesized) -> anyhow::Result<Sections<'a>> {
     let mut b = Builder::default();
     if let Some(size) = syn.build_id {
         b.synthetic(
@@ -322,13 +319,12 @@ pub fn place<'a>(
             (Content::Dynamic, dynamic, 16),
         );
     }
-    for (rank, &o) in order.iter().enumerate() {
-        let obj = &s.objs[o];
+    for (o, obj) in s.objs.iter().enumerate() {
         for i in (1..obj.shdrs.len()).filter(|&i| live[o][i]) {
             let sh_type = obj.shdrs[i].sh_type(LE).0;
             let (name, class, key) = rule(obj.names[i], sh_type, obj.flags(i));
             let n = b.out_for(name, class, sh_type, 0);
-            b.lists[n].push((key, rank, i, o));
+            b.lists[n].push((key, o, i));
         }
     }
     if let Some(size) = syn.got {
@@ -347,19 +343,20 @@ pub fn place<'a>(
     let mut merged: Vec<Group> = Vec::new();
     let mut pieces = HashMap::new();
     let mut eh = Vec::new();
+    let mut cies = eh_frame::Cies::new();
     // Merged sections' pieces, numbered until their group is laid out.
     let mut numbered = Vec::new();
     for (n, list) in lists.iter_mut().enumerate() {
-        list.sort_by_key(|&(key, rank, i, _)| (key, rank, i));
+        list.sort_unstable();
         let mut groups: HashMap<(u64, bool, u64), (usize, usize)> = HashMap::new();
         let mut first = true;
-        for &(_, _, i, o) in list.iter() {
+        for &(_, o, i) in list.iter() {
             let obj = &s.objs[o];
             let (flags, align) = (obj.flags(i), obj.align(i));
             let out = &mut outs[n];
             if first {
                 out.sh_type = obj.shdrs[i].sh_type(LE).0;
-                out.flags = flags & !(elf::SHF_GROUP.0 | SHF_GNU_RETAIN);
+                out.flags = flags & !elf::SHF_GROUP.0;
                 out.entsize = obj.shdrs[i].sh_entsize(LE);
                 first = false;
             } else {
@@ -372,8 +369,7 @@ pub fn place<'a>(
                 }
             }
             let entsize = obj.shdrs[i].sh_entsize(LE);
-            let mergeable = obj.is_alloc(i) || obj.names[i] == b".comment" || obj.names[i] == b".debug_str";
-            if flags & elf::SHF_MERGE.0 != 0 && mergeable && obj.rela[i].is_empty() {
+            if flags & elf::SHF_MERGE.0 != 0 && obj.rela[i].is_empty() {
                 let strings = flags & elf::SHF_STRINGS.0 != 0;
                 let key = (entsize, strings, align);
                 let (g, m) = *groups.entry(key).or_insert_with(|| {
@@ -394,13 +390,15 @@ pub fn place<'a>(
                 }
             }
             let (content, size) = if obj.names[i] == b".eh_frame" && obj.is_alloc(i) {
-                let (bytes, p) = super::eh_frame::prune(obj.section_data(i)?, obj.rela[i], |r| {
+                let member = out.members.len();
+                let mut pruned = eh_frame::prune(obj.section_data(i)?, obj.rela[i], member, &mut cies, |r| {
                     let target = s.target_section(o, obj.rela[i][r].r_sym(LE, false) as usize);
                     target.is_some_and(|(d, sec)| live[d][sec])
                 });
-                pieces.insert((o, i), p);
-                eh.push(bytes);
-                (Content::EhFrame(eh.len() - 1, o, i), eh[eh.len() - 1].len() as u64)
+                pieces.insert((o, i), std::mem::take(&mut pruned.pieces));
+                let size = pruned.bytes.len() as u64;
+                eh.push(pruned);
+                (Content::EhFrame(eh.len() - 1, o, i), size)
             } else {
                 (Content::Input(o, i), obj.size(i))
             };
@@ -471,9 +469,6 @@ pub fn place<'a>(
     Ok(sections)
 }
 
-/// SHF_GNU_RETAIN, which only the link itself uses.
-const SHF_GNU_RETAIN: u64 = 1 << 21;
-
 impl Sections<'_> {
     /// Lays the common symbols out in the `Commons` member.
     fn size_commons(&mut self, s: &Symbols, commons: &[usize]) {
@@ -497,7 +492,8 @@ impl Sections<'_> {
     }
 
     /// The address of offset `off` in input section `sec` of object `o`, if that section and
-    /// the piece holding `off` reach the output.
+    /// the piece holding `off` reach the output. `off` may be "negative" (a section symbol with
+    /// a negative addend, PC-relative), so the sum wraps.
     pub fn addr(&self, o: usize, sec: usize, off: u64) -> Option<u64> {
         let (n, m) = self.place[o].get(sec).copied().flatten()?;
         let out = &self.outs[n];
@@ -505,7 +501,7 @@ impl Sections<'_> {
             Some(p) => p.map(off)?,
             None => off,
         };
-        Some(out.addr + out.members[m].off + inner)
+        Some(out.addr.wrapping_add(out.members[m].off).wrapping_add(inner))
     }
 
     pub fn find(&self, name: &[u8]) -> Option<&OutSec> {

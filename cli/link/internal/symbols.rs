@@ -99,7 +99,7 @@ pub struct Global<'a> {
 
 /// Archives' lazy symbols: name -> (archive, member offset).
 struct Lazy<'a> {
-    archives: Vec<(String, usize, &'a [u8])>,
+    archives: Vec<(String, &'a [u8])>,
     index: HashMap<&'a [u8], (usize, u64)>,
     loaded: std::collections::HashSet<(usize, u64)>,
 }
@@ -115,11 +115,10 @@ pub struct Symbols<'a> {
     errors: Vec<String>,
 }
 
-/// One input as the resolver takes it: an object or an archive, its label and line position,
-/// and whether it is inside --whole-archive.
+/// One input as the resolver takes it: an object or an archive, its label, and whether it is
+/// inside --whole-archive.
 pub struct Input<'a> {
     pub label: String,
-    pub pos: usize,
     pub data: &'a [u8],
     pub whole: bool,
 }
@@ -148,12 +147,12 @@ pub fn resolve<'a>(inputs: &[Input<'a>], roots: &[&'a [u8]]) -> Result<Symbols<'
     }
     for input in inputs {
         if !crate::archive::is_archive(input.data) {
-            s.add_object(Obj::parse(input.label.clone(), input.pos, input.data)?)?;
+            s.add_object(Obj::parse(input.label.clone(), input.data)?)?;
         } else if input.whole {
             let path = std::path::Path::new(&input.label);
             for (m, bytes) in crate::archive::members(path, input.data)? {
                 let label = format!("{}({m})", input.label);
-                s.add_object(Obj::parse(label, input.pos, bytes)?)?;
+                s.add_object(Obj::parse(label, bytes)?)?;
             }
         } else {
             s.add_archive(input)?;
@@ -210,7 +209,7 @@ impl<'a> Symbols<'a> {
         let ar =
             ArchiveFile::parse(input.data).map_err(|e| anyhow::anyhow!("{}: malformed archive ({e})", input.label))?;
         let a = self.lazy.archives.len();
-        self.lazy.archives.push((input.label.clone(), input.pos, input.data));
+        self.lazy.archives.push((input.label.clone(), input.data));
         let Some(symbols) = ar.symbols().ok().flatten() else {
             return Ok(());
         };
@@ -246,13 +245,13 @@ impl<'a> Symbols<'a> {
         if !self.lazy.loaded.insert((a, offset)) {
             return Ok(());
         }
-        let (label, pos, data) = self.lazy.archives[a].clone();
+        let (label, data) = self.lazy.archives[a].clone();
         let ar = ArchiveFile::parse(data).map_err(|e| anyhow::anyhow!("{label}: malformed archive ({e})"))?;
         let member = (ar.member(object::read::archive::ArchiveOffset(offset)))
             .map_err(|e| anyhow::anyhow!("{label}: symbol index names a bad member ({e})"))?;
         let mname = String::from_utf8_lossy(member.name()).into_owned();
         let bytes = (member.data(data)).map_err(|e| anyhow::anyhow!("{label}({mname}): cannot read member ({e})"))?;
-        self.add_object(Obj::parse(format!("{label}({mname})"), pos, bytes)?)
+        self.add_object(Obj::parse(format!("{label}({mname})"), bytes)?)
     }
 
     fn add_object(&mut self, mut obj: Obj<'a>) -> Result<()> {
@@ -267,11 +266,14 @@ impl<'a> Symbols<'a> {
             let name = obj.sym_names[i];
             let g = self.global(name);
             map[i] = g;
-            let vis = sym.st_visibility();
-            if vis != elf::STV_DEFAULT {
+            // Hidden and internal names are local to the program (GNU ld's output shows them
+            // so); protected ones stay global.
+            if matches!(sym.st_visibility(), elf::STV_HIDDEN | elf::STV_INTERNAL) {
                 self.globals[g].hidden = true;
             }
-            let weak = sym.st_bind() == elf::STB_WEAK;
+            // g++'s STB_GNU_UNIQUE (function-local statics of inline functions) is one
+            // definition shared by all: the first wins, as for weak ones.
+            let weak = matches!(sym.st_bind(), elf::STB_WEAK | elf::STB_GNU_UNIQUE);
             let shndx = sym.st_shndx(LE);
             let strength = if shndx == elf::SHN_COMMON {
                 Strength::Common

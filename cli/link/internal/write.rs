@@ -23,7 +23,7 @@ use object::{LittleEndian as LE, U16, U32, U64};
 
 use super::layout::Layout;
 use super::sections::{Content, Sections};
-use super::symbols::{Strength, Symbols};
+use super::symbols::{Strength, Symbols, Synthetic};
 
 /// How the program is written: its entry point, its kind, its base and what to leave out.
 pub struct Options<'o> {
@@ -47,13 +47,11 @@ struct OutSym<'a> {
 fn symbols<'a>(
     s: &Symbols<'a>,
     secs: &Sections,
-    order: &[usize],
     value: &dyn Fn(usize) -> Option<(u64, u16)>,
 ) -> (Vec<OutSym<'a>>, usize) {
     let shndx = |o: usize, sec: usize| secs.place[o].get(sec).copied().flatten().map(|(n, _)| n as u16 + 1);
     let mut out = Vec::new();
-    for &o in order {
-        let obj = &s.objs[o];
+    for (o, obj) in s.objs.iter().enumerate() {
         for (i, sym) in obj.syms.iter().enumerate().skip(1) {
             if !obj.is_local(i) || sym.st_type() == elf::STT_SECTION {
                 continue;
@@ -98,7 +96,16 @@ fn symbols<'a>(
                 };
                 (sym.st_bind().0, ty, size, sym.st_other.0)
             }
-            _ if glob.synthetic.is_some() => (elf::STB_GLOBAL.0, elf::STT_NOTYPE.0, 0, elf::STV_HIDDEN.0),
+            // GNU ld's: section bounds are global and protected, its other names local.
+            Some(_) | None if glob.synthetic.is_some() => {
+                let bounds = matches!(glob.synthetic, Some(Synthetic::Start(_) | Synthetic::Stop(_)));
+                let (bind, vis) = if bounds {
+                    (elf::STB_GLOBAL, elf::STV_PROTECTED)
+                } else {
+                    (elf::STB_LOCAL, elf::STV_HIDDEN)
+                };
+                (bind.0, elf::STT_NOTYPE.0, 0, vis.0)
+            }
             _ if glob.strong_ref => continue,
             _ => {
                 globals.push(OutSym {
@@ -121,7 +128,7 @@ fn symbols<'a>(
             value,
             size,
         };
-        if glob.hidden || glob.synthetic.is_some() {
+        if glob.hidden || bind == elf::STB_LOCAL.0 {
             out.push(OutSym {
                 info: (elf::STB_LOCAL.0 << 4) | ty,
                 ..sym
@@ -141,7 +148,6 @@ pub fn finish(
     s: &Symbols,
     secs: &Sections,
     layout: &Layout,
-    order: &[usize],
     value: &dyn Fn(usize) -> Option<(u64, u16)>,
     opts: &Options,
 ) -> Result<Vec<u8>> {
@@ -156,7 +162,7 @@ pub fn finish(
         ));
     }
     if !opts.strip_all {
-        let (syms, locals) = symbols(s, secs, order, value);
+        let (syms, locals) = symbols(s, secs, value);
         let mut strtab = StringTable::default();
         let ids: Vec<_> = syms
             .iter()
