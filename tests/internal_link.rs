@@ -28,7 +28,8 @@
 //! Error cases: a relocation type the candidate cannot apply must fail the link with no output
 //! and an error naming the type, the object and the section (one it can apply must give the
 //! same program as GNU ld's); an undefined symbol must give the same lld-style report as with
-//! GNU ld.
+//! GNU ld, and one referenced from an archive member (which rtlink's own check does not see)
+//! an lld-style report with the function and source line.
 //!
 //! Programs build and run on a pool of threads (`std::thread::scope`), as many as the machine
 //! has CPUs; every failure is collected, and the test fails once at the end listing them all.
