@@ -1236,7 +1236,7 @@ fn differ(program: &Program, compiled: &Compiled, dir: &Path, cand: &str) -> Vec
     });
     let [reference, candidate] = &exes;
     if let Err(e) = link_with(&compiled.line, REFERENCE, reference) {
-        return vec![format!("the reference link failed (a broken test program): {e}")];
+        return vec![format!("the reference link (--ld {REFERENCE}) failed: {e}")];
     }
     if let Err(e) = link_with(&compiled.line, cand, candidate) {
         return vec![format!("the candidate's link failed: {e}")];
