@@ -649,12 +649,21 @@ const PROGRAMS: &[Program] = &[
         ],
         ONCE,
     ),
-    // -fno-gnu-unique: see BLOCKED.
+    // g++'s STB_GNU_UNIQUE statics, one definition shared by both objects.
     prog(
         "cxx",
         &[
-            obj_with("tests/programs/link/cxx_main.cc", &["-fno-gnu-unique"]),
-            obj_with("tests/programs/link/cxx_other.cc", &["-fno-gnu-unique"]),
+            obj("tests/programs/link/cxx_main.cc"),
+            obj("tests/programs/link/cxx_other.cc"),
+        ],
+        ONCE,
+    ),
+    // A __thread variable defined in one object and used from another.
+    prog(
+        "tls_extern",
+        &[
+            obj("tests/programs/link/tls_extern_main.c"),
+            obj("tests/programs/link/tls_extern_def.c"),
         ],
         ONCE,
     ),
@@ -674,30 +683,6 @@ const PROGRAMS: &[Program] = &[
         &[
             obj("tests/programs/link/rust_main.c"),
             obj("tests/programs/link/rust_lib.rs"),
-        ],
-        ONCE,
-    ),
-];
-
-/// Programs rtlink cannot link yet with any linker, because its own symbol check
-/// (cli/link/resolve.rs, before the linker runs) rejects them: it does not count STT_TLS
-/// definitions (so a __thread variable used from another object is "undefined") and takes
-/// STB_GNU_UNIQUE symbols (g++'s default for statics of inline functions and templates) for
-/// strong duplicates. `known_resolver_failures_link_and_match` runs them.
-const BLOCKED: &[Program] = &[
-    prog(
-        "tls_extern",
-        &[
-            obj("tests/programs/link/tls_extern_main.c"),
-            obj("tests/programs/link/tls_extern_def.c"),
-        ],
-        ONCE,
-    ),
-    prog(
-        "cxx_unique",
-        &[
-            obj("tests/programs/link/cxx_main.cc"),
-            obj("tests/programs/link/cxx_other.cc"),
         ],
         ONCE,
     ),
@@ -1353,13 +1338,6 @@ fn every_program_links_and_runs_the_same_as_with_gnu_ld() {
 }
 
 #[test]
-#[ignore = "rtlink's symbol check (cli/link/resolve.rs) rejects cross-object __thread and \
-            STB_GNU_UNIQUE symbols before any linker runs; see BLOCKED"]
-fn known_resolver_failures_link_and_match() {
-    differential(BLOCKED, &build_all(BLOCKED));
-}
-
-#[test]
 fn the_link_programs_contain_every_relocation_type_a_static_link_must_apply() {
     let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (program, compiled) in PROGRAMS.iter().zip(&built().programs) {
@@ -1385,7 +1363,6 @@ fn the_link_programs_contain_every_relocation_type_a_static_link_must_apply() {
 fn every_source_file_is_compared_or_skipped_with_a_reason() {
     let used: Vec<&str> = PROGRAMS
         .iter()
-        .chain(BLOCKED)
         .flat_map(|p| p.inputs)
         .flat_map(|i| match i {
             Input::Obj(src) => vec![src.file],
@@ -1410,7 +1387,7 @@ fn every_source_file_is_compared_or_skipped_with_a_reason() {
     }
     assert!(
         unaccounted.is_empty(),
-        "not in PROGRAMS, BLOCKED, UNSUPPORTED or SKIPPED: {unaccounted:?}"
+        "not in PROGRAMS, UNSUPPORTED or SKIPPED: {unaccounted:?}"
     );
 }
 

@@ -29,7 +29,7 @@ fn build_pie(dir: &Path, file: &str, ld: &str) -> PathBuf {
 #[test]
 fn a_static_pie_runs_at_a_new_address_every_time_with_every_linker() {
     let dir = tempdir();
-    for ld in ["bfd", "lld", "mold"] {
+    for ld in ["bfd", "lld", "mold", "internal"] {
         let exe = build_pie(dir.path(), "pie.c", ld);
         let header = text(&ok(Command::new("readelf").arg("-hW").arg(&exe)).stdout);
         assert!(

@@ -25,7 +25,7 @@ fn every_supported_linker_gives_a_working_reproducible_program() {
     let obj = compile(d, &hello_src(), &[]);
     let ctors = compile(d, &program("ctors.c"), &[]);
     let tls = compile(d, &program("tls.c"), &[]);
-    for ld in ["bfd", "gold", "lld", "mold"] {
+    for ld in ["bfd", "gold", "lld", "mold", "internal"] {
         let a = d.join(format!("hello-{ld}"));
         let b = d.join(format!("hello-{ld}-again"));
         for exe in [&a, &b] {

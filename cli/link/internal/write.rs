@@ -151,6 +151,11 @@ pub fn finish(
     value: &dyn Fn(usize) -> Option<(u64, u16)>,
     opts: &Options,
 ) -> Result<Vec<u8>> {
+    let unique = (s.globals.iter()).any(|g| {
+        g.def
+            .is_some_and(|(d, di)| s.objs[d].syms[di].st_bind() == elf::STB_GNU_UNIQUE)
+            && g.strength != Strength::Undefined
+    });
     let mut shstr = StringTable::default();
     let names: Vec<_> = secs.outs.iter().map(|o| shstr.add(&o.name)).collect();
     let (symtab_name, strtab_name, shstrtab_name) =
@@ -253,7 +258,9 @@ pub fn finish(
             class: elf::ELFCLASS64,
             data: elf::ELFDATA2LSB,
             version: elf::EV_CURRENT,
-            os_abi: elf::ELFOSABI_NONE,
+            // STB_GNU_UNIQUE is a GNU extension: readelf and the rest read binding 10 as
+            // UNIQUE only under ELFOSABI_GNU, which GNU ld sets for it.
+            os_abi: if unique { elf::ELFOSABI_GNU } else { elf::ELFOSABI_NONE },
             abi_version: 0,
             padding: [0; 7],
         },
