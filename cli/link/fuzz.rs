@@ -1,5 +1,5 @@
 //! What the fuzz targets over `rtlink build` run on each input: the checks every input file
-//! goes through before the linker (`fuzz/fuzz_targets/build_inputs.rs`), and the response-file
+//! goes through before the linker and the internal linker (`fuzz/fuzz_targets/build_inputs.rs`), and the response-file
 //! and link-line readers (`fuzz/fuzz_targets/rsp.rs`). Errors are expected and ignored; a
 //! panic, a hang or an allocation the bytes do not justify is a bug. Nothing here reads or
 //! writes a file.
@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
 
-use super::{check, line, resolve};
+use super::{check, internal, line, resolve};
 
 /// `data` as one input file of `rtlink build`: the kind and machine check, then, as in
 /// `build`, the symbol check against the runtime's definitions when the first one passed.
@@ -22,6 +22,19 @@ pub fn build_input(data: &[u8]) {
     let defs = RUNTIME.get_or_init(|| resolve::runtime_defs().expect("the embedded runtime parses"));
     if let Ok(units) = resolve::units_of(path, path, data.to_vec()) {
         let _ = resolve::check_units(defs.clone(), &units);
+    }
+    // And the internal linker, on what the checks let through: both layouts, no GC (so
+    // every section of the input is laid out and relocated).
+    for pie in [false, true] {
+        let opts = internal::Options {
+            pie,
+            gc: false,
+            strip_debug: false,
+            strip_all: false,
+            build_id: "sha1",
+            undefined: &[],
+        };
+        let _ = internal::link_in_memory(data, &opts);
     }
 }
 

@@ -18,7 +18,7 @@ mod compile;
 mod depfile;
 mod driver;
 pub mod fuzz;
-mod internal;
+pub mod internal;
 mod layout;
 pub mod line;
 pub mod output;
@@ -122,10 +122,15 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     let out = output::Pending::program(output)?;
     let (inputs, _objects) = compile::sources(args, &given)?;
     check::inputs(&inputs, &given, &line.in_whole_archive())?;
-    resolve::check(&inputs, &given)?;
     if args.ld == "internal" {
-        internal::link(args, &inputs, &given, &line.in_whole_archive(), out)?;
+        // The internal linker resolves every symbol itself; only when it fails does the
+        // symbol check run, so that its errors are the same as the external path's.
+        if let Err(e) = internal::link(args, &inputs, &given, &line.in_whole_archive(), out) {
+            resolve::check(&inputs, &given)?;
+            return Err(e);
+        }
     } else {
+        resolve::check(&inputs, &given)?;
         driver::link(args, &line.linker_args(&inputs), out)?;
     }
     if let Some(dep) = args

@@ -190,6 +190,8 @@ pub(super) fn runtime_defs() -> Result<Defs> {
 /// Checks `units` given the definitions before them (the runtime's).
 pub(super) fn check_units(mut defs: Defs, units: &[Unit]) -> Result<()> {
     let mut undefined: Vec<(String, Reference)> = Vec::new();
+    // (unit, name) already in `undefined`: the first reference of each is the one shown.
+    let mut seen: std::collections::HashSet<(usize, String)> = Default::default();
     let mut errors = Vec::new();
     for (unit, (label, data, direct)) in units.iter().enumerate() {
         let Ok(file) = object::File::parse(data.as_slice()) else {
@@ -230,7 +232,7 @@ pub(super) fn check_units(mut defs: Defs, units: &[Unit]) -> Result<()> {
                 };
                 let Ok(sym) = file.symbol_by_index(idx) else { continue };
                 let Ok(name) = sym.name() else { continue };
-                if !sym.is_undefined() || sym.is_weak() || undefined.iter().any(|(n, r)| n == name && r.unit == unit) {
+                if !sym.is_undefined() || sym.is_weak() || !seen.insert((unit, name.to_string())) {
                     continue;
                 }
                 let section = section.index();

@@ -93,7 +93,15 @@ pub fn link(
             whole: *whole,
         });
     }
-    let image = link_inputs(&inputs, args)?;
+    let opts = Options {
+        pie: args.layout() == Layout::StaticPie,
+        gc: !args.no_gc_sections,
+        strip_debug: args.strip_debug,
+        strip_all: args.strip_all,
+        build_id: &args.build_id,
+        undefined: &args.line.undefined,
+    };
+    let image = link_inputs(&inputs, &opts)?;
     std::fs::write(out.path(), image).with_context(|| format!("{}: cannot write", out.dest().display()))?;
     if args.layout() == Layout::StaticPie {
         super::pie::check_output(out.path(), out.dest())?;
@@ -102,9 +110,40 @@ pub fn link(
 }
 
 /// The linked program's bytes.
-fn link_inputs(inputs: &[symbols::Input], args: &BuildArgs) -> Result<Vec<u8>> {
+/// What the options of `rtlink build` ask of the link itself.
+pub struct Options<'o> {
+    pub pie: bool,
+    pub gc: bool,
+    pub strip_debug: bool,
+    pub strip_all: bool,
+    /// The `--build-id` style.
+    pub build_id: &'o str,
+    /// The `-u` names.
+    pub undefined: &'o [String],
+}
+
+/// The fuzz target's way in: links the runtime and one input file's bytes in memory, as
+/// `rtlink build --ld internal input.o` would, into the program's bytes or an error.
+pub fn link_in_memory(data: &[u8], opts: &Options) -> Result<Vec<u8>> {
+    let runtime = if opts.pie { Layout::StaticPie } else { Layout::Exec }.runtime().1;
+    let inputs = [
+        symbols::Input {
+            label: "the rtlink runtime".into(),
+            data: runtime,
+            whole: false,
+        },
+        symbols::Input {
+            label: "input.o".into(),
+            data,
+            whole: false,
+        },
+    ];
+    link_inputs(&inputs, opts)
+}
+
+fn link_inputs(inputs: &[symbols::Input], args: &Options) -> Result<Vec<u8>> {
     let mut roots: Vec<&[u8]> = vec![ENTRY];
-    roots.extend(args.line.undefined.iter().map(|u| u.as_bytes()));
+    roots.extend(args.undefined.iter().map(|u| u.as_bytes()));
     let mut s = symbols::resolve(inputs, &roots)?;
     if args.strip_debug || args.strip_all {
         for obj in &mut s.objs {
@@ -115,14 +154,14 @@ fn link_inputs(inputs: &[symbols::Input], args: &BuildArgs) -> Result<Vec<u8>> {
             }
         }
     }
-    let live = gc::mark(&s, &roots, args.no_gc_sections);
+    let live = gc::mark(&s, &roots, !args.gc);
     let got = reloc::Got::scan(&s, &live)?;
     let got_symbol = s
         .by_name
         .get(&b"_GLOBAL_OFFSET_TABLE_"[..])
         .is_some_and(|&g| s.globals[g].synthetic.is_some());
-    let build_id = write::build_id_size(&args.build_id);
-    let pie = args.layout() == Layout::StaticPie;
+    let build_id = write::build_id_size(args.build_id);
+    let pie = args.pie;
     let relative = if pie {
         reloc::count_relative(&s, &live, &got) as u64
     } else {
@@ -178,7 +217,7 @@ fn link_inputs(inputs: &[symbols::Input], args: &BuildArgs) -> Result<Vec<u8>> {
         entry,
         e_type: if pie { elf::ET_DYN.0 } else { elf::ET_EXEC.0 },
         strip_all: args.strip_all,
-        build_id: &args.build_id,
+        build_id: args.build_id,
     };
     write::finish(image, &s, &secs, &layout, &|g| value_of(&ctx, g), &opts)
 }
