@@ -34,7 +34,7 @@ impl Level {
 }
 
 /// An object defining `runtime_goamd64 = level` in read-only data.
-fn level_object(level: Level) -> Result<Vec<u8>> {
+pub(super) fn level_object(level: Level) -> Result<Vec<u8>> {
     let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
     let section = obj.section_id(StandardSection::ReadOnlyData);
     let offset = obj.append_section_data(section, &[level.number()], 1);

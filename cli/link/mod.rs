@@ -18,6 +18,7 @@ mod compile;
 mod depfile;
 mod driver;
 pub mod fuzz;
+mod internal;
 mod layout;
 pub mod line;
 pub mod output;
@@ -57,7 +58,8 @@ pub struct BuildArgs {
     /// every time (ASLR), with RELRO (compile with `rtlink cflags --static-pie`, i.e. -fPIE).
     #[arg(long)]
     pub static_pie: bool,
-    /// The linker: bfd, gold, lld, mold, or a command name or path (GNU ld by default).
+    /// The linker: internal (rtlink's own), bfd, gold, lld, mold, or a command name or path
+    /// (GNU ld by default).
     #[arg(long, env = "RTLINK_LD", default_value = "ld", value_name = "LINKER")]
     pub ld: String,
     /// Leave out all symbols from the output (ld -s).
@@ -121,7 +123,11 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     let (inputs, _objects) = compile::sources(args, &given)?;
     check::inputs(&inputs, &given, &line.in_whole_archive())?;
     resolve::check(&inputs, &given)?;
-    driver::link(args, &line.linker_args(&inputs), out)?;
+    if args.ld == "internal" {
+        internal::link(args, &inputs, &given, &line.in_whole_archive(), out)?;
+    } else {
+        driver::link(args, &line.linker_args(&inputs), out)?;
+    }
     if let Some(dep) = args
         .dependency_file
         .clone()
