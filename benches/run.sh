@@ -67,9 +67,10 @@ link_program() {
     cmds+=("$(bare_call "$ld" "$dir/$name.bare-$ld" "$@")" "$rtlink build $* -o $dir/$name.$ld --ld $ld")
     "$rtlink" build "$@" -o "$dir/$name.$ld" --ld "$ld" || fail "rtlink build --ld $ld failed on $name"
   done
+  "$dir/$name.bare-bfd" >"$dir/$name.stdout" || fail "$name linked by GNU ld exited with status $?"
   for way in "${ways[@]}"; do
     "$dir/$name.$way" >"$dir/$name.$way.stdout" || fail "$name linked by $way exited with status $?"
-    diff -u "$dir/$name.bare-bfd.stdout" "$dir/$name.$way.stdout" >&2 ||
+    diff -u "$dir/$name.stdout" "$dir/$name.$way.stdout" >&2 ||
       fail "$name linked by $way prints something else than linked by GNU ld (diff above): a wrong link"
   done
   for i in "${!ways[@]}"; do
