@@ -86,7 +86,8 @@ link_program() {
 # Link time (issue 8): hello.o, and the synthetic program of benches/gen_program.py (200 units,
 # about 56,000 lines), compiled here, untimed: main.o and units 1-159 as objects, then
 # libsynth.a holding units 160-199 (some unreferenced, so extraction must be lazy). The report
-# gives each way's median time as a ratio to the bare GNU ld call of the same run, and the sizes.
+# gives each way's median time as a ratio to the bare GNU ld call of the same run, its mean CPU
+# time (user + system: steadier than wall time on a busy machine), and the output sizes.
 link_section() {
   local synth=$out/link/synth
   mkdir -p "$out/link"
@@ -102,6 +103,7 @@ d = sys.argv[1]
 progs = ("hello", "synth")
 results = {p: json.load(open(f"{d}/{p}.json"))["results"] for p in progs}
 med = {p: {r["command"]: r["median"] for r in results[p]} for p in progs}
+cpu = {p: {r["command"]: r["user"] + r["system"] for r in results[p]} for p in progs}
 lines = sum(open(f).read().count("\n") for f in glob.glob(f"{d}/synth/*.[ch]"))
 rows = [("internal", "rtlink build --ld internal")]
 for ld in ("bfd", "gold", "lld", "mold"):
@@ -109,11 +111,12 @@ for ld in ("bfd", "gold", "lld", "mold"):
     rows += [(f"bare-{ld}", f"`{bare} @link.rsp`{' (bare GNU ld)' if ld == 'bfd' else ''}"),
              (ld, f"rtlink build --ld {ld}")]
 rows = [(way, label) for way, label in rows if all(way in med[p] for p in progs)]
-print(f"| link time (median of {len(results['hello'][0]['times'])}), vs the bare GNU ld call | hello.o "
-      f"| synthetic: 160 objects + a 40-member archive, {lines:,} lines |")
-print("| --- | ---: | ---: |")
+print(f"| link time (median of {len(results['hello'][0]['times'])}), vs the bare GNU ld call | hello.o | CPU "
+      f"| synthetic: 160 objects + a 40-member archive, {lines:,} lines | CPU |")
+print("| --- | ---: | ---: | ---: | ---: |")
 for way, label in rows:
-    cells = [f"{med[p][way] / med[p]['bare-bfd']:.2f}x ({med[p][way] * 1e3:.2f} ms)" for p in progs]
+    cells = [f"{med[p][way] / med[p]['bare-bfd']:.2f}x ({med[p][way] * 1e3:.2f} ms) | {cpu[p][way] * 1e3:.2f} ms"
+             for p in progs]
     print(f"| {label} | " + " | ".join(cells) + " |")
 size = lambda p, way, ext="": os.path.getsize(f"{d}/{p}.{way}{ext}")
 print()
