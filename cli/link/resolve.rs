@@ -69,10 +69,12 @@ pub(super) fn units_of(path: &Path, label: &Path, data: Vec<u8>) -> Result<Vec<U
         .collect())
 }
 
+/// Names no input needs to define: the linker's own, and `__tls_get_addr`, which only the
+/// TLSGD/TLSLD call sequences name and which every linker relaxes away in a static program.
 fn linker_provided(name: &str) -> bool {
     matches!(
         name,
-        "_GLOBAL_OFFSET_TABLE_" | "__ehdr_start" | "__executable_start" | "_TLS_MODULE_BASE_"
+        "_GLOBAL_OFFSET_TABLE_" | "__ehdr_start" | "__executable_start" | "_TLS_MODULE_BASE_" | "__tls_get_addr"
     ) || name.starts_with("__start_")
         || name.starts_with("__stop_")
 }

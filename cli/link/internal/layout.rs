@@ -9,7 +9,11 @@
 //! - `.tbss` takes no address space outside PT_TLS: the section after it starts where `.tdata`
 //!   ended, as in GNU ld; the TLS block starts aligned to the larger of the two alignments.
 //! - Non-allocated sections follow in the file, at address 0.
-//! - Program headers, in GNU ld's order: the LOADs, PT_NOTE, PT_TLS, PT_GNU_STACK (RW).
+//! - Program headers, in GNU ld's order: the LOADs, PT_DYNAMIC, PT_NOTE, PT_TLS, PT_GNU_STACK
+//!   (RW), PT_GNU_RELRO.
+//! - A static-PIE (linked at 0) splits RW in two PT_LOADs, as lld does: the RELRO part (TLS
+//!   image, arrays, `.data.rel.ro`, `.dynamic`, GOT), which PT_GNU_RELRO covers to the end of its
+//!   last page, and data + bss on the next page; no file padding is needed for RELRO.
 use object::elf;
 
 use super::sections::{Class, Sections};
@@ -48,31 +52,29 @@ pub struct Layout {
 }
 
 /// The number of program headers the sections need.
-pub fn phdr_count(secs: &Sections) -> usize {
+pub fn phdr_count(secs: &Sections, pie: bool) -> usize {
     let has = |f: &dyn Fn(Class) -> bool| secs.outs.iter().any(|o| f(o.class));
-    3 + usize::from(has(&|c| matches!(c, Class::BuildId | Class::Note))) + usize::from(has(&Class::tls)) + 1
+    let notes = has(&|c| matches!(c, Class::BuildId | Class::Note));
+    // LOADs, PT_NOTE, PT_TLS, PT_GNU_STACK; a static-PIE adds a LOAD, PT_DYNAMIC, PT_GNU_RELRO.
+    3 + usize::from(notes) + usize::from(has(&Class::tls)) + 1 + 3 * usize::from(pie)
 }
 
 /// Assigns every output section its offset and address, and builds the program headers.
-pub fn assign(secs: &mut Sections, base: u64) -> Layout {
-    let nphdr = phdr_count(secs) as u64;
+pub fn assign(secs: &mut Sections, base: u64, pie: bool) -> Layout {
+    let nphdr = phdr_count(secs, pie) as u64;
     let mut off = 64 + nphdr * 56;
     let mut addr = base + off;
     let mut segment = 0;
     let tls_align = (secs.outs.iter()).filter(|o| o.class.tls()).map(|o| o.align).max();
-    let mut after_tbss = None;
-    // Per segment: (first offset, first address, file end, memory end).
-    let mut bounds: [Option<(u64, u64, u64, u64)>; 3] = [Some((0, base, off, addr)), None, None];
-    for out in secs.outs.iter_mut().filter(|o| o.alloc()) {
-        let seg = out.class.segment();
+    // Per PT_LOAD: (first offset, first address, file end, memory end).
+    let mut bounds: [Option<(u64, u64, u64, u64)>; 4] = [Some((0, base, off, addr)), None, None, None];
+    for out in secs.outs.iter_mut() {
+        let Some(seg) = out.class.segment(pie) else { continue };
         if seg != segment {
             addr = addr.next_multiple_of(PAGE) + (addr & (PAGE - 1));
             segment = seg;
         }
-        if let Some(resume) = after_tbss.take() {
-            addr = resume;
-        }
-        let align = if out.class == Class::Tdata || (out.class == Class::Tbss && tls_align.is_some()) {
+        let align = if out.class.tls() {
             out.align.max(tls_align.unwrap_or(1))
         } else {
             out.align
@@ -84,7 +86,8 @@ pub fn assign(secs: &mut Sections, base: u64) -> Layout {
         out.offset = off;
         let b = bounds[seg].get_or_insert((off, addr, off, addr));
         if out.class == Class::Tbss {
-            after_tbss = Some(addr);
+            // Outside PT_TLS, .tbss takes no room: the next section starts where it starts.
+            continue;
         }
         addr += out.size;
         if !out.nobits() {
@@ -94,14 +97,14 @@ pub fn assign(secs: &mut Sections, base: u64) -> Layout {
         b.3 = b.3.max(addr);
     }
     let mut segments = Vec::new();
+    let rw = elf::PF_R.0 | elf::PF_W.0;
     for (seg, b) in bounds.iter().enumerate() {
         let Some((offset, vaddr, fend, mend)) = *b else {
             continue;
         };
-        let flags = [elf::PF_R.0, elf::PF_R.0 | elf::PF_X.0, elf::PF_R.0 | elf::PF_W.0][seg];
         segments.push(Segment {
             p_type: elf::PT_LOAD.0,
-            flags,
+            flags: [elf::PF_R.0, elf::PF_R.0 | elf::PF_X.0, rw, rw][seg],
             offset,
             vaddr,
             filesz: fend.max(offset) - offset,
@@ -109,49 +112,60 @@ pub fn assign(secs: &mut Sections, base: u64) -> Layout {
             align: PAGE,
         });
     }
-    let notes: Vec<_> = (secs.outs.iter())
-        .filter(|o| matches!(o.class, Class::BuildId | Class::Note))
-        .collect();
-    if let (Some(first), Some(last)) = (notes.first(), notes.last()) {
-        segments.push(Segment {
-            p_type: elf::PT_NOTE.0,
-            flags: elf::PF_R.0,
+    let span = |secs: &[&super::sections::OutSec], p_type: elf::ProgramType, flags: u32| {
+        let (first, last) = (secs.first()?, secs.last()?);
+        Some(Segment {
+            p_type: p_type.0,
+            flags,
             offset: first.offset,
             vaddr: first.addr,
-            filesz: last.offset + last.size - first.offset,
+            filesz: last.offset + if last.nobits() { 0 } else { last.size } - first.offset,
             memsz: last.addr + last.size - first.addr,
-            align: notes.iter().map(|n| n.align).max().unwrap_or(4),
-        });
-    }
-    let tls_secs: Vec<_> = secs.outs.iter().filter(|o| o.class.tls()).collect();
-    let tls = tls_secs.first().map(|first| {
-        let end = tls_secs.iter().map(|o| o.addr + o.size).max().unwrap_or(first.addr);
-        let tdata = tls_secs.iter().filter(|o| !o.nobits()).map(|o| o.size).sum::<u64>();
-        let t = Tls {
-            start: first.addr,
-            memsz: end - first.addr,
+            align: secs.iter().map(|n| n.align).max().unwrap_or(1),
+        })
+    };
+    let of = |f: &dyn Fn(Class) -> bool| secs.outs.iter().filter(|o| f(o.class)).collect::<Vec<_>>();
+    segments.extend(span(&of(&|c| c == Class::Dynamic), elf::PT_DYNAMIC, rw));
+    segments.extend(span(
+        &of(&|c| matches!(c, Class::BuildId | Class::Note)),
+        elf::PT_NOTE,
+        elf::PF_R.0,
+    ));
+    let tls = span(&of(&Class::tls), elf::PT_TLS, elf::PF_R.0).map(|mut t| {
+        // .tbss may end past the last section in address order.
+        t.memsz = of(&Class::tls).iter().map(|o| o.addr + o.size).max().unwrap_or(t.vaddr) - t.vaddr;
+        let tls = Tls {
+            start: t.vaddr,
+            memsz: t.memsz,
             align: tls_align.unwrap_or(1),
         };
-        segments.push(Segment {
-            p_type: elf::PT_TLS.0,
-            flags: elf::PF_R.0,
-            offset: first.offset,
-            vaddr: t.start,
-            filesz: tdata,
-            memsz: t.memsz,
-            align: t.align,
-        });
-        t
+        segments.push(t);
+        tls
     });
     segments.push(Segment {
         p_type: elf::PT_GNU_STACK.0,
-        flags: elf::PF_R.0 | elf::PF_W.0,
+        flags: rw,
         offset: 0,
         vaddr: 0,
         filesz: 0,
         memsz: 0,
         align: 16,
     });
+    if pie {
+        // The RELRO LOAD, to its page's end: the runtime rounds the end down before mprotect.
+        if let Some((offset, vaddr, _, mend)) = bounds[2] {
+            let memsz = mend.next_multiple_of(PAGE) - vaddr;
+            segments.push(Segment {
+                p_type: elf::PT_GNU_RELRO.0,
+                flags: elf::PF_R.0,
+                offset,
+                vaddr,
+                filesz: memsz,
+                memsz,
+                align: 1,
+            });
+        }
+    }
     debug_assert_eq!(segments.len() as u64, nphdr);
     for out in secs.outs.iter_mut().filter(|o| !o.alloc()) {
         off = off.next_multiple_of(out.align);

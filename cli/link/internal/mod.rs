@@ -40,8 +40,11 @@ use super::{output, BuildArgs, Layout};
 
 /// The program's entry point, as the script's ENTRY names it.
 const ENTRY: &[u8] = b"_rt0_amd64_linux";
-/// Where an ET_EXEC is linked, as in the script.
+/// Where an ET_EXEC is linked, as in the script (a static-PIE is linked at 0).
 const BASE: u64 = 0x40_0000;
+/// A static-PIE's dynamic section: DT_RELA, DT_RELASZ, DT_RELAENT, DT_FLAGS, DT_FLAGS_1,
+/// DT_RELACOUNT, DT_NULL.
+const DYNAMIC_ENTRIES: u64 = 7;
 const MAX_ERRORS: usize = 10;
 
 /// Links `files` (named `labels` in messages; `whole`: inside --whole-archive) into `out`.
@@ -52,9 +55,6 @@ pub fn link(
     whole: &[bool],
     out: output::Pending,
 ) -> Result<()> {
-    if args.layout() == Layout::StaticPie {
-        bail!("--static-pie: the internal linker writes ET_EXEC programs only; use --ld bfd, lld or mold for a static-PIE");
-    }
     if let Some(arg) = args.line.passthrough.first() {
         bail!("the internal linker takes no linker arguments ({arg}); use --ld bfd to pass them to GNU ld");
     }
@@ -73,7 +73,7 @@ pub fn link(
     let level = (args.amd64 != Level::V1)
         .then(|| super::driver::level_object(args.amd64))
         .transpose()?;
-    let (_, runtime) = Layout::Exec.runtime();
+    let (_, runtime) = args.layout().runtime();
     let mut inputs = vec![symbols::Input {
         label: "the rtlink runtime".into(),
         pos: 0,
@@ -98,6 +98,9 @@ pub fn link(
     }
     let image = link_inputs(&inputs, args)?;
     std::fs::write(out.path(), image).with_context(|| format!("{}: cannot write", out.dest().display()))?;
+    if args.layout() == Layout::StaticPie {
+        super::pie::check_output(out.path(), out.dest())?;
+    }
     out.commit()
 }
 
@@ -124,9 +127,20 @@ fn link_inputs(inputs: &[symbols::Input], args: &BuildArgs) -> Result<Vec<u8>> {
         .get(&b"_GLOBAL_OFFSET_TABLE_"[..])
         .is_some_and(|&g| s.globals[g].synthetic.is_some());
     let build_id = write::build_id_size(&args.build_id);
-    let got_size = (!got.slots.is_empty() || got_symbol).then_some(got.slots.len() as u64 * 8);
-    let mut secs = sections::place(&s, &live, &order, got_size, build_id)?;
-    let layout = layout::assign(&mut secs, BASE);
+    let pie = args.layout() == Layout::StaticPie;
+    let relative = if pie {
+        reloc::count_relative(&s, &live, &got) as u64
+    } else {
+        0
+    };
+    let syn = sections::Synthesized {
+        got: (!got.slots.is_empty() || got_symbol).then_some(got.slots.len() as u64 * 8),
+        build_id,
+        dynamic: pie.then_some((relative * 24, DYNAMIC_ENTRIES * 16)),
+    };
+    let mut secs = sections::place(&s, &live, &order, &syn)?;
+    let base = if pie { 0 } else { BASE };
+    let layout = layout::assign(&mut secs, base, pie);
     let got_sec = secs.outs.iter().position(|o| o.class == sections::Class::Got);
     let ctx = reloc::Ctx {
         s: &s,
@@ -134,11 +148,16 @@ fn link_inputs(inputs: &[symbols::Input], args: &BuildArgs) -> Result<Vec<u8>> {
         got: &got,
         got_addr: got_sec.map_or(0, |n| secs.outs[n].addr),
         tls: layout.tls.as_ref(),
-        ehdr: BASE,
+        ehdr: base,
+        pie,
+        relative: Default::default(),
     };
     let mut image = vec![0u8; layout.file_end as usize];
     let mut errors = Vec::new();
     fill(&ctx, &mut image, &mut errors)?;
+    if pie {
+        dynamic(&ctx, &mut image, relative);
+    }
     let entry = match s.by_name.get(ENTRY).map(|&g| (g, &s.globals[g])) {
         Some((g, glob)) if glob.def.is_some() => value_of(&ctx, g).map_or(0, |(v, _)| v),
         _ => {
@@ -162,7 +181,7 @@ fn link_inputs(inputs: &[symbols::Input], args: &BuildArgs) -> Result<Vec<u8>> {
     }
     let opts = write::Options {
         entry,
-        e_type: elf::ET_EXEC.0,
+        e_type: if pie { elf::ET_DYN.0 } else { elf::ET_EXEC.0 },
         strip_all: args.strip_all,
         build_id: &args.build_id,
     };
@@ -215,14 +234,66 @@ fn fill(ctx: &reloc::Ctx, image: &mut [u8], errors: &mut Vec<String>) -> Result<
                 sections::Content::Got => {
                     for (i, &(t, tls)) in ctx.got.slots.iter().enumerate() {
                         match ctx.got_value(t, tls) {
-                            Ok(v) => dst[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes()),
+                            Ok(v) => {
+                                dst[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+                                if !tls {
+                                    ctx.relocate_at_start(t, addr + i as u64 * 8, v);
+                                }
+                            }
                             Err(e) => errors.push(e),
                         }
                     }
                 }
-                sections::Content::BuildId | sections::Content::Commons => {}
+                sections::Content::BuildId
+                | sections::Content::Commons
+                | sections::Content::RelaDyn
+                | sections::Content::Dynamic => {}
             }
         }
     }
     Ok(())
+}
+
+/// Writes a static-PIE's `.rela.dyn` (its R_X86_64_RELATIVE relocations, by address) and
+/// `.dynamic` (where they are; bind now; a PIE), which the runtime's reloc.rs reads at start.
+fn dynamic(ctx: &reloc::Ctx, image: &mut [u8], reserved: u64) {
+    let mut rel = ctx.relative.take();
+    rel.sort_unstable();
+    // Both counts come from the same relocations; a difference would be a bug here.
+    assert_eq!(
+        rel.len() as u64,
+        reserved,
+        "R_X86_64_RELATIVE relocations: counted and applied differ"
+    );
+    let find = |c| {
+        (ctx.secs.outs.iter())
+            .find_map(|o| {
+                o.members
+                    .iter()
+                    .find(|m| m.content == c)
+                    .map(|m| (o.offset + m.off, o.addr + m.off))
+            })
+            .expect("a static-PIE has .rela.dyn and .dynamic")
+    };
+    let ((rela_off, rela_addr), (dyn_off, _)) = (find(sections::Content::RelaDyn), find(sections::Content::Dynamic));
+    for (i, (place, value)) in rel.iter().enumerate() {
+        let at = rela_off as usize + i * 24;
+        image[at..at + 8].copy_from_slice(&place.to_le_bytes());
+        image[at + 8..at + 16].copy_from_slice(&u64::from(elf::R_X86_64_RELATIVE.0).to_le_bytes());
+        image[at + 16..at + 24].copy_from_slice(&value.to_le_bytes());
+    }
+    let entries: [(u64, u64); DYNAMIC_ENTRIES as usize] = [
+        (elf::DT_RELA.0 as u64, rela_addr),
+        (elf::DT_RELASZ.0 as u64, reserved * 24),
+        (elf::DT_RELAENT.0 as u64, 24),
+        (elf::DT_FLAGS.0 as u64, elf::DF_BIND_NOW.0),
+        (elf::DT_FLAGS_1.0 as u64, elf::DF_1_NOW.0 | elf::DF_1_PIE.0),
+        (elf::DT_RELACOUNT.0 as u64, reserved),
+        (elf::DT_NULL.0 as u64, 0),
+    ];
+    for (i, (tag, value)) in entries.iter().enumerate() {
+        let at = dyn_off as usize + i * 16;
+        image[at..at + 8].copy_from_slice(&tag.to_le_bytes());
+        image[at + 8..at + 16].copy_from_slice(&value.to_le_bytes());
+    }
 }

@@ -90,6 +90,39 @@ impl Got {
     }
 }
 
+/// Whether `t`'s value does not move with the load address (an absolute symbol, or an
+/// undefined weak one, which is 0): in a static-PIE, an address stored in data needs an
+/// R_X86_64_RELATIVE relocation unless it is this.
+fn absolute(s: &Symbols, t: Target) -> bool {
+    let (o, i) = match t {
+        Target::Local(o, i) => (o, i),
+        Target::Global(g) => match (s.globals[g].strength, s.globals[g].def) {
+            (Strength::Weak | Strength::Strong, Some(def)) => def,
+            _ => return undefined_weak(s, t),
+        },
+    };
+    s.objs[o]
+        .syms
+        .get(i)
+        .is_some_and(|sym| sym.st_shndx(LE) == elf::SHN_ABS)
+}
+
+/// The number of R_X86_64_RELATIVE relocations a static-PIE of these sections needs: one per
+/// 64-bit address in allocated data and per GOT slot holding an address, unless absolute.
+pub fn count_relative(s: &Symbols, live: &[Vec<bool>], got: &Got) -> usize {
+    let mut n = (got.slots.iter()).filter(|&&(t, tls)| !tls && !absolute(s, t)).count();
+    for (o, obj) in s.objs.iter().enumerate() {
+        for sec in (0..obj.shdrs.len()).filter(|&i| live[o][i] && obj.is_alloc(i)) {
+            n += (obj.rela[sec].iter())
+                .filter(|r| {
+                    r.r_type(LE, false) == elf::R_X86_64_64 && !absolute(s, target(s, o, r.r_sym(LE, false) as usize))
+                })
+                .count();
+        }
+    }
+    n
+}
+
 /// Whether `t` is a global nothing defines and only weak references name (its value is 0).
 fn undefined_weak(s: &Symbols, t: Target) -> bool {
     matches!(t, Target::Global(g) if s.globals[g].strength == Strength::Undefined && s.globals[g].synthetic.is_none())
@@ -126,6 +159,10 @@ pub struct Ctx<'r, 'a> {
     pub got_addr: u64,
     pub tls: Option<&'r Tls>,
     pub ehdr: u64,
+    /// A static-PIE: absolute addresses in allocated sections are recorded in `relative`.
+    pub pie: bool,
+    /// (place, value) of each R_X86_64_RELATIVE relocation the output needs.
+    pub relative: std::cell::RefCell<Vec<(u64, u64)>>,
 }
 
 /// Why a symbol has no value.
@@ -221,6 +258,13 @@ impl Ctx<'_, '_> {
         }
     }
 
+    /// Records that the 64-bit address `value` at `place` moves with the load address.
+    pub fn relocate_at_start(&self, t: Target, place: u64, value: u64) {
+        if self.pie && !absolute(self.s, t) {
+            self.relative.borrow_mut().push((place, value));
+        }
+    }
+
     /// The value a GOT slot holds.
     pub fn got_value(&self, t: Target, tls: bool) -> Result<u64, String> {
         let v = match t {
@@ -303,7 +347,18 @@ impl Ctx<'_, '_> {
             let t = target(self.s, o, sym);
             let tp = self.tp();
             match ty {
-                elf::R_X86_64_64 => f.put(8, sa as i128),
+                elf::R_X86_64_64 => {
+                    if alloc {
+                        self.relocate_at_start(t, p, sa);
+                    }
+                    f.put(8, sa as i128)
+                }
+                elf::R_X86_64_32 | elf::R_X86_64_32S if self.pie && alloc && !absolute(self.s, t) => f.errors.push(format!(
+                    "error: {}: relocation {} against {} cannot be used in a static-PIE, whose addresses are not known until it runs; recompile with -fPIE (rtlink cflags --static-pie)",
+                    place(),
+                    type_name(ty),
+                    sym_name()
+                )),
                 elf::R_X86_64_PC32 | elf::R_X86_64_PLT32 => f.put_signed(4, pc(sa)),
                 elf::R_X86_64_32 => f.put_unsigned(4, sa as i128),
                 elf::R_X86_64_32S => f.put_signed(4, sa as i64 as i128),

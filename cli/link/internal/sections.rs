@@ -39,6 +39,9 @@ pub enum Content {
     Got,
     /// The `.note.gnu.build-id` note, its hash written last.
     BuildId,
+    /// A static-PIE's R_X86_64_RELATIVE relocations, and its dynamic section.
+    RelaDyn,
+    Dynamic,
     /// Common symbols, in `.bss`.
     Commons,
 }
@@ -78,6 +81,7 @@ impl OutSec {
 pub enum Class {
     BuildId,
     Note,
+    RelaDyn,
     Rodata,
     EhFrame,
     ExceptTable,
@@ -90,6 +94,7 @@ pub enum Class {
     Init,
     Fini,
     RelRo,
+    Dynamic,
     Got,
     Data,
     WritableOrphan,
@@ -100,14 +105,17 @@ pub enum Class {
 }
 
 impl Class {
-    /// The segment a class belongs to: 0 R, 1 RX, 2 RW, 3 none.
-    pub fn segment(self) -> usize {
-        match self {
+    /// The PT_LOAD a class belongs to: 0 R, 1 RX, 2 RW (in a static-PIE, the RELRO part: TLS
+    /// image, arrays, `.data.rel.ro`, `.dynamic`, GOT), 3 RW (a static-PIE's data and bss);
+    /// None for non-allocated sections.
+    pub fn segment(self, pie: bool) -> Option<usize> {
+        Some(match self {
             c if c < Class::Text => 0,
             Class::Text | Class::ExecOrphan => 1,
-            c if c < Class::Comment => 2,
-            _ => 3,
-        }
+            c if c <= Class::Got => 2,
+            c if c < Class::Comment => 2 + usize::from(pie),
+            _ => return None,
+        })
     }
 
     pub fn tls(self) -> bool {
@@ -217,84 +225,124 @@ fn rule(name: &[u8], sh_type: u32, flags: u64) -> (Vec<u8>, Class, (u8, u64)) {
 /// An input section waiting for its place: (sub-order key, object rank, section, object).
 type Entry = ((u8, u64), usize, usize, usize);
 
-/// Places every live section. `order` is the objects in output order; `got` the GOT's size,
-/// if there is one; `build_id` the size of the build-ID note, if any.
+const RW: u64 = elf::SHF_ALLOC.0 | elf::SHF_WRITE.0;
+
+/// Output sections being collected, each with its input sections waiting for their place.
+#[derive(Default)]
+struct Builder {
+    outs: Vec<OutSec>,
+    lists: Vec<Vec<Entry>>,
+    by_name: HashMap<Vec<u8>, usize>,
+}
+
+impl Builder {
+    /// The output section named `name`, made with these attributes if new.
+    fn out_for(&mut self, name: Vec<u8>, class: Class, sh_type: u32, flags: u64) -> usize {
+        if let Some(&n) = self.by_name.get(&name) {
+            return n;
+        }
+        self.by_name.insert(name.clone(), self.outs.len());
+        self.outs.push(OutSec {
+            name,
+            class,
+            sh_type,
+            flags,
+            entsize: 0,
+            align: 1,
+            members: Vec::new(),
+            size: 0,
+            addr: 0,
+            offset: 0,
+        });
+        self.lists.push(Vec::new());
+        self.outs.len() - 1
+    }
+
+    /// A section only the linker makes: (content, size, entsize).
+    fn synthetic(
+        &mut self,
+        name: &str,
+        class: Class,
+        ty: elf::SectionType,
+        flags: u64,
+        (content, size, entsize): (Content, u64, u64),
+    ) {
+        let n = self.out_for(name.as_bytes().to_vec(), class, ty.0, flags);
+        self.outs[n].entsize = entsize;
+        let align = if content == Content::BuildId { 4 } else { 8 };
+        self.outs[n].members.push(Member {
+            content,
+            off: 0,
+            size,
+            align,
+        });
+    }
+}
+
+/// The sizes of the sections only the linker makes.
+pub struct Synthesized {
+    /// The GOT, if there is one.
+    pub got: Option<u64>,
+    /// The build-ID note, if any.
+    pub build_id: Option<u64>,
+    /// A static-PIE's `.rela.dyn` and `.dynamic`.
+    pub dynamic: Option<(u64, u64)>,
+}
+
+/// Places every live section; `order` is the objects in output order.
 pub fn place<'a>(
     s: &Symbols<'a>,
     live: &[Vec<bool>],
     order: &[usize],
-    got: Option<u64>,
-    build_id: Option<u64>,
+    syn: &Synthesized,
 ) -> anyhow::Result<Sections<'a>> {
-    let mut outs: Vec<OutSec> = Vec::new();
-    let mut by_name: HashMap<Vec<u8>, usize> = HashMap::new();
-    let mut lists: Vec<Vec<Entry>> = Vec::new();
-    let mut out_for = |outs: &mut Vec<OutSec>, lists: &mut Vec<Vec<_>>, name: Vec<u8>, class, sh_type, flags| {
-        *by_name.entry(name.clone()).or_insert_with(|| {
-            outs.push(OutSec {
-                name,
-                class,
-                sh_type,
-                flags,
-                entsize: 0,
-                align: 1,
-                members: Vec::new(),
-                size: 0,
-                addr: 0,
-                offset: 0,
-            });
-            lists.push(Vec::new());
-            outs.len() - 1
-        })
-    };
-    if let Some(size) = build_id {
-        let n = out_for(
-            &mut outs,
-            &mut lists,
-            b".note.gnu.build-id".to_vec(),
+    let mut b = Builder::default();
+    if let Some(size) = syn.build_id {
+        b.synthetic(
+            ".note.gnu.build-id",
             Class::BuildId,
-            elf::SHT_NOTE.0,
+            elf::SHT_NOTE,
             elf::SHF_ALLOC.0,
+            (Content::BuildId, size, 0),
         );
-        outs[n].members.push(Member {
-            content: Content::BuildId,
-            off: 0,
-            size,
-            align: 4,
-        });
+    }
+    if let Some((rela, dynamic)) = syn.dynamic {
+        b.synthetic(
+            ".rela.dyn",
+            Class::RelaDyn,
+            elf::SHT_RELA,
+            elf::SHF_ALLOC.0,
+            (Content::RelaDyn, rela, 24),
+        );
+        b.synthetic(
+            ".dynamic",
+            Class::Dynamic,
+            elf::SHT_DYNAMIC,
+            RW,
+            (Content::Dynamic, dynamic, 16),
+        );
     }
     for (rank, &o) in order.iter().enumerate() {
         let obj = &s.objs[o];
         for i in (1..obj.shdrs.len()).filter(|&i| live[o][i]) {
             let sh_type = obj.shdrs[i].sh_type(LE).0;
             let (name, class, key) = rule(obj.names[i], sh_type, obj.flags(i));
-            let n = out_for(&mut outs, &mut lists, name, class, sh_type, 0);
-            lists[n].push((key, rank, i, o));
+            let n = b.out_for(name, class, sh_type, 0);
+            b.lists[n].push((key, rank, i, o));
         }
     }
-    if got.is_some() {
-        out_for(
-            &mut outs,
-            &mut lists,
-            b".got".to_vec(),
-            Class::Got,
-            elf::SHT_PROGBITS.0,
-            elf::SHF_ALLOC.0 | elf::SHF_WRITE.0,
-        );
+    if let Some(size) = syn.got {
+        b.synthetic(".got", Class::Got, elf::SHT_PROGBITS, RW, (Content::Got, size, 8));
     }
     let commons: Vec<usize> = (0..s.globals.len())
         .filter(|&g| s.globals[g].strength == super::symbols::Strength::Common)
         .collect();
     if !commons.is_empty() {
-        out_for(
-            &mut outs,
-            &mut lists,
-            b".bss".to_vec(),
-            Class::Bss,
-            elf::SHT_NOBITS.0,
-            elf::SHF_ALLOC.0 | elf::SHF_WRITE.0,
-        );
+        b.out_for(b".bss".to_vec(), Class::Bss, elf::SHT_NOBITS.0, RW);
     }
+    let Builder {
+        mut outs, mut lists, ..
+    } = b;
     let mut place: Vec<Vec<Option<(usize, usize)>>> = s.objs.iter().map(|o| vec![None; o.shdrs.len()]).collect();
     let mut merged: Vec<Group> = Vec::new();
     let mut pieces = HashMap::new();
@@ -363,14 +411,6 @@ pub fn place<'a>(
                 align,
             });
             place[o][i] = Some((n, out.members.len() - 1));
-        }
-        if outs[n].class == Class::Got {
-            outs[n].members.push(Member {
-                content: Content::Got,
-                off: 0,
-                size: got.unwrap_or(0),
-                align: 8,
-            });
         }
         if outs[n].name == b".bss" && !commons.is_empty() {
             outs[n].members.push(Member {
