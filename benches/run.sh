@@ -8,22 +8,145 @@
 # (/usr/bin/time), threads created. Then `rtlink build` of hello against the bare linker call it
 # makes, `rtlink inspect` against nm and readelf on a large unstripped binary (rtlink's own
 # debug build), the scheduler against Go's (benches/sched.c and sched.go), and the allocator
-# against glibc's and musl's (benches/malloc.c), side by side.
+# against glibc's and musl's (benches/malloc.c), side by side. Last, link time: hello and a
+# synthetic 200-unit C program (benches/gen_program.py) linked by `rtlink build --ld internal`
+# and by GNU ld, gold, lld and mold, in one hyperfine run per program, with output sizes.
+#
+# `bash benches/run.sh link` runs only that last section (a few minutes).
 # Installs what it needs (Debian packages, through scripts/install-deps.sh) when it is missing.
-# Environment: RUNS (hyperfine runs per program, default 1000).
+# Environment: RUNS (hyperfine runs per program, default 1000), LINK_RUNS (hyperfine runs per
+# link command, default 50).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 out=$root/benches/out
 runs=${RUNS:-1000}
-
-bash scripts/install-deps.sh hyperfine valgrind strace time musl-tools python3
+link_runs=${LINK_RUNS:-50}
 
 fail() { echo "benches/run.sh: $*" >&2; exit 1; }
+
+mode=${1:-all}
+case $mode in all | link) ;; *) fail "usage: bash benches/run.sh [link]" ;; esac
+
+bash scripts/install-deps.sh hyperfine valgrind strace time musl-tools python3
 
 rm -rf "$out" && mkdir -p "$out"
 cargo build --release --quiet || fail "cargo build --release failed"
 rtlink=$root/target/release/rtlink
+read -ra cflags <<<"$("$rtlink" cflags)"
+cc "${cflags[@]}" -O2 -c samples/hello.c -o "$out/hello.o"
+
+# bare_call LD OUT INPUT...: links INPUT... into OUT with `rtlink build --ld LD`, keeping the exact
+# linker arguments (--save-temps OUT.temps writes them to link.rsp: the command -v prints, with
+# the final output path), and prints the bare linker call that repeats the link.
+bare_call() {
+  local ld=$1 dest=$2 bin=ld.$1
+  shift 2
+  [ "$ld" = mold ] && bin=mold
+  "$rtlink" build "$@" -o "$dest" --ld "$ld" --save-temps "$dest.temps" || fail "rtlink build --ld $ld -o $dest failed"
+  echo "$bin @$dest.temps/link.rsp"
+}
+
+# link_program NAME INPUT...: links INPUT... every way into $out/link/NAME.WAY, checks that every
+# result prints what GNU ld's does, then times all the links in one hyperfine run
+# ($out/link/NAME.json, each command named by its WAY) and strips each result (NAME.WAY.stripped).
+# The ways: internal (`rtlink build --ld internal`, left out while this rtlink has no internal
+# linker), and for each external linker LD, LD (`rtlink build --ld LD`) and bare-LD (its bare call).
+link_program() {
+  local name=$1 dir=$out/link ld way
+  shift
+  local ways=() cmds=() named=()
+  if "$rtlink" build "$@" -o "$dir/$name.internal" --ld internal 2>"$dir/$name.internal.err"; then
+    ways+=(internal)
+    cmds+=("$rtlink build $* -o $dir/$name.internal --ld internal")
+  elif ! grep -q "linker 'internal' not found" "$dir/$name.internal.err"; then
+    fail "rtlink build --ld internal failed on $name: $(cat "$dir/$name.internal.err")"
+  fi
+  for ld in bfd gold lld mold; do
+    ways+=("bare-$ld" "$ld")
+    cmds+=("$(bare_call "$ld" "$dir/$name.bare-$ld" "$@")" "$rtlink build $* -o $dir/$name.$ld --ld $ld")
+    "$rtlink" build "$@" -o "$dir/$name.$ld" --ld "$ld" || fail "rtlink build --ld $ld failed on $name"
+  done
+  "$dir/$name.bare-bfd" >"$dir/$name.stdout" || fail "$name linked by GNU ld exited with status $?"
+  for way in "${ways[@]}"; do
+    "$dir/$name.$way" >"$dir/$name.$way.stdout" || fail "$name linked by $way exited with status $?"
+    diff -u "$dir/$name.stdout" "$dir/$name.$way.stdout" >&2 ||
+      fail "$name linked by $way prints something else than linked by GNU ld (diff above): a wrong link"
+  done
+  for i in "${!ways[@]}"; do
+    named+=(-n "${ways[$i]}" "${cmds[$i]}")
+  done
+  hyperfine -N --warmup 5 --runs "$link_runs" --output=null --export-json "$dir/$name.json" "${named[@]}" \
+    >/dev/null 2>&1 || fail "hyperfine (link, $name) failed"
+  for way in "${ways[@]}"; do
+    strip -o "$dir/$name.$way.stripped" "$dir/$name.$way"
+  done
+}
+
+# Link time (issue 8): hello.o, and the synthetic program of benches/gen_program.py (200 units,
+# about 56,000 lines), compiled here, untimed: main.o and units 1-159 as objects, then
+# libsynth.a holding units 160-199 (some unreferenced, so extraction must be lazy). The report
+# gives each way's median time as a ratio to the bare GNU ld call of the same run, its mean CPU
+# time (user + system: steadier than wall time on a busy machine), and the output sizes.
+link_section() {
+  local synth=$out/link/synth
+  mkdir -p "$out/link"
+  python3 benches/gen_program.py "$synth" || fail "gen_program.py failed"
+  (cd "$synth" && printf '%s\n' *.c | xargs -P "$(nproc)" -n 10 cc "${cflags[@]}" -O2 -c) ||
+    fail "compiling the synthetic program failed"
+  ar rcs "$synth/libsynth.a" "$synth"/u1[6-9][0-9].o
+  link_program hello "$out/hello.o"
+  link_program synth "$synth/main.o" "$synth"/u0[0-9][0-9].o "$synth"/u1[0-5][0-9].o "$synth/libsynth.a"
+  python3 - "$out/link" <<'EOF'
+import glob, json, os, sys
+d = sys.argv[1]
+progs = ("hello", "synth")
+results = {p: json.load(open(f"{d}/{p}.json"))["results"] for p in progs}
+med = {p: {r["command"]: r["median"] for r in results[p]} for p in progs}
+cpu = {p: {r["command"]: r["user"] + r["system"] for r in results[p]} for p in progs}
+lines = sum(open(f).read().count("\n") for f in glob.glob(f"{d}/synth/*.[ch]"))
+rows = [("internal", "rtlink build --ld internal")]
+for ld in ("bfd", "gold", "lld", "mold"):
+    bare = "mold" if ld == "mold" else f"ld.{ld}"
+    rows += [(f"bare-{ld}", f"`{bare} @link.rsp`{' (bare GNU ld)' if ld == 'bfd' else ''}"),
+             (ld, f"rtlink build --ld {ld}")]
+rows = [(way, label) for way, label in rows if all(way in med[p] for p in progs)]
+print(f"| link time (median of {len(results['hello'][0]['times'])}), vs the bare GNU ld call | hello.o | CPU "
+      f"| synthetic: 160 objects + a 40-member archive, {lines:,} lines | CPU |")
+print("| --- | ---: | ---: | ---: | ---: |")
+for way, label in rows:
+    cells = [f"{med[p][way] / med[p]['bare-bfd']:.2f}x ({med[p][way] * 1e3:.2f} ms) | {cpu[p][way] * 1e3:.2f} ms"
+             for p in progs]
+    print(f"| {label} | " + " | ".join(cells) + " |")
+size = lambda p, way, ext="": os.path.getsize(f"{d}/{p}.{way}{ext}")
+print()
+print("| output bytes, unstripped / stripped | hello | synthetic |")
+print("| --- | ---: | ---: |")
+for way, label in rows:
+    if not way.startswith("bare-"):
+        print(f"| {label} | " + " | ".join(f"{size(p, way):,} / {size(p, way, '.stripped'):,}" for p in progs) + " |")
+print()
+if rows[0][0] != "internal":
+    print("rtlink build --ld internal: not in this rtlink (linker 'internal' not found): no row, no targets.")
+    sys.exit()
+verdict = lambda ok: "met" if ok else "MISSED"
+h, s = med["hello"], med["synth"]
+fastest = min(("bare-gold", "bare-lld", "bare-mold"), key=lambda w: h[w])
+print("Targets (issue 8), rtlink build --ld internal against the bare calls:")
+print(f"- hello <= 0.5x GNU ld: {h['internal'] / h['bare-bfd']:.2f}x, {verdict(h['internal'] <= 0.5 * h['bare-bfd'])}")
+print(f"- hello faster than gold, lld and mold: {h['internal'] * 1e3:.2f} ms against {h[fastest] * 1e3:.2f} ms "
+      f"for the fastest of them ({fastest[5:]}), {verdict(h['internal'] < h[fastest])}")
+print(f"- synthetic <= lld: {s['internal'] / s['bare-lld']:.2f}x lld, {verdict(s['internal'] <= s['bare-lld'])}")
+for p in progs:
+    ok = size(p, "internal") <= size(p, "bfd") and size(p, "internal", ".stripped") <= size(p, "bfd", ".stripped")
+    print(f"- {p} no larger than GNU ld's, unstripped and stripped: {verdict(ok)}")
+EOF
+}
+
+if [ "$mode" = link ]; then
+  link_section
+  exit 0
+fi
 
 # The five programs, each stripped.
 as --64 -o "$out/floor.o" benches/hello_floor.S
@@ -31,7 +154,6 @@ ld -static -z noexecstack -o "$out/floor.full" "$out/floor.o"
 musl-gcc -static -Os -o "$out/musl.full" benches/hello_musl.c
 (cd "$out" && GOCACHE=$out/gocache GOPATH=$out/gopath GO111MODULE=off GOTOOLCHAIN=local \
   go build -trimpath -o "$out/go.full" "$root/benches/hello.go") || fail "go build failed"
-cc $("$rtlink" cflags) -O2 -c samples/hello.c -o "$out/hello.o"
 "$rtlink" build "$out/hello.o" -o "$out/rtlink.full"
 cc $("$rtlink" cflags --static-pie) -O2 -c samples/hello.c -o "$out/hello-pie.o"
 "$rtlink" build --static-pie "$out/hello-pie.o" -o "$out/rtlink-pie.full"
@@ -66,12 +188,10 @@ done
 # of a shared VM's neighbours, so each linker gets 10 rounds of 30 runs of each command, the
 # rounds alternating, and the report takes the median of the rounds' median ratios.
 for ld in bfd gold lld mold; do
-  bare=ld.$ld
-  [ "$ld" = mold ] && bare=mold
-  "$rtlink" build "$out/hello.o" -o "$out/built-$ld" --ld "$ld" --save-temps "$out/temps-$ld"
+  bare=$(bare_call "$ld" "$out/built-$ld" "$out/hello.o")
   for round in 0 1 2 3 4 5 6 7 8 9; do
     hyperfine -N --warmup 5 --runs 30 --output=null --export-json "$out/build-$ld-$round.json" \
-      "$rtlink build $out/hello.o -o $out/built-$ld --ld $ld" "$bare @$out/temps-$ld/link.rsp" >/dev/null 2>&1 ||
+      "$rtlink build $out/hello.o -o $out/built-$ld --ld $ld" "$bare" >/dev/null 2>&1 ||
       fail "hyperfine (build, $ld) failed"
   done
 done
@@ -226,3 +346,5 @@ for impl in ("glibc", "musl", "rtlink"):
     peak, after, later = (int(v) for v in open(f"{out}/malloc-{impl}-release").readline().split())
     print(f"| {impl} | {peak:,} | {after:,} | {later:,} | {100 * (peak - later) / peak:.0f}% |")
 EOF
+
+link_section
