@@ -152,24 +152,36 @@ fn strip_and_section_options_reach_the_linker() {
     let d = dir.path();
     let obj = compile(d, &hello_src(), &["-g"]);
     let sections = |exe: &Path| text(&ok(Command::new("readelf").arg("-SW").arg(exe)).stdout);
-    let plain = link(d, "plain", std::slice::from_ref(&obj), &[]);
-    let stripped = link(d, "stripped", std::slice::from_ref(&obj), &["-s"]);
-    let nodebug = link(d, "nodebug", std::slice::from_ref(&obj), &["-S"]);
-    let nogc = link(d, "nogc", std::slice::from_ref(&obj), &["--no-gc-sections"]);
-    assert!(sections(&plain).contains(".symtab") && sections(&plain).contains(".debug_info"));
-    assert!(!sections(&stripped).contains(".symtab"));
-    assert!(sections(&nodebug).contains(".symtab") && !sections(&nodebug).contains(".debug_info"));
-    let text_size = |exe: &Path| {
-        let s = sections(exe);
-        let line = s.lines().find(|l| l.contains(" .text ")).unwrap().to_string();
-        u64::from_str_radix(line.split_whitespace().nth(5).unwrap(), 16).unwrap()
-    };
-    assert!(
-        text_size(&nogc) > text_size(&plain),
-        "unreferenced runtime code is kept without gc"
-    );
-    for exe in [&stripped, &nodebug, &nogc] {
-        assert_eq!(output(&mut run(exe)).1, "hello, world\n");
+    for ld in ["bfd", "internal"] {
+        let link_with = |name: &str, opt: &[&str]| {
+            let args: Vec<&str> = ["--ld", ld].iter().chain(opt).copied().collect();
+            link(d, &format!("{name}-{ld}"), std::slice::from_ref(&obj), &args)
+        };
+        let plain = link_with("plain", &[]);
+        let stripped = link_with("stripped", &["-s"]);
+        let nodebug = link_with("nodebug", &["-S"]);
+        let nogc = link_with("nogc", &["--no-gc-sections"]);
+        assert!(
+            sections(&plain).contains(".symtab") && sections(&plain).contains(".debug_info"),
+            "{ld}"
+        );
+        assert!(!sections(&stripped).contains(".symtab"), "{ld}");
+        assert!(
+            sections(&nodebug).contains(".symtab") && !sections(&nodebug).contains(".debug_info"),
+            "{ld}"
+        );
+        let text_size = |exe: &Path| {
+            let s = sections(exe);
+            let line = s.lines().find(|l| l.contains(" .text ")).unwrap().to_string();
+            u64::from_str_radix(line.split_whitespace().nth(5).unwrap(), 16).unwrap()
+        };
+        assert!(
+            text_size(&nogc) > text_size(&plain),
+            "{ld}: unreferenced runtime code is kept without gc"
+        );
+        for exe in [&stripped, &nodebug, &nogc] {
+            assert_eq!(output(&mut run(exe)).1, "hello, world\n", "{ld}");
+        }
     }
 }
 

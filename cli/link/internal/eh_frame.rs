@@ -33,6 +33,7 @@ struct Record {
 
 fn records(data: &[u8]) -> Option<Vec<Record>> {
     let mut out = Vec::new();
+    let mut cies = std::collections::HashSet::new();
     let mut at = 0;
     while at + 4 <= data.len() {
         let len = u32::from_le_bytes(data[at..at + 4].try_into().ok()?) as usize;
@@ -44,8 +45,11 @@ fn records(data: &[u8]) -> Option<Vec<Record>> {
         }
         let id = u32::from_le_bytes(data[at + 4..at + 8].try_into().ok()?) as usize;
         let cie = if id == 0 { None } else { Some((at + 4).checked_sub(id)?) };
-        if cie.is_some_and(|c| !out.iter().any(|r: &Record| r.at == c && r.cie.is_none())) {
+        if cie.is_some_and(|c| !cies.contains(&c)) {
             return None;
+        }
+        if cie.is_none() {
+            cies.insert(at);
         }
         out.push(Record { at, len: len + 4, cie });
         at += len + 4;
@@ -93,7 +97,11 @@ pub fn prune<'a>(
     // Where each CIE of this section went: (member, offset).
     let mut cie_at: HashMap<usize, (usize, u64)> = HashMap::new();
     let mut fixups = Vec::new();
-    let has_reloc = |r: &Record| (relocs.iter()).any(|x| (r.at..r.at + r.len).contains(&(x.r_offset(LE) as usize)));
+    // Relocation offsets, sorted, each with the index of its relocation.
+    let mut at: Vec<(u64, usize)> = relocs.iter().enumerate().map(|(i, x)| (x.r_offset(LE), i)).collect();
+    at.sort_unstable();
+    let first_at = |off: u64| at.get(at.partition_point(|&(o, _)| o < off)).copied();
+    let has_reloc = |r: &Record| first_at(r.at as u64).is_some_and(|(o, _)| o < (r.at + r.len) as u64);
     for r in &recs {
         let bytes = &data[r.at..r.at + r.len];
         let Some(cie) = r.cie else {
@@ -111,9 +119,9 @@ pub fn prune<'a>(
             continue;
         };
         let pc_begin = (r.at + 8) as u64;
-        let live = (relocs.iter())
-            .position(|x| x.r_offset(LE) == pc_begin)
-            .is_some_and(&live_target);
+        let live = first_at(pc_begin)
+            .filter(|&(o, _)| o == pc_begin)
+            .is_some_and(|(_, i)| live_target(i));
         let Some(&(cie_member, cie_off)) = cie_at.get(&cie).filter(|_| live) else {
             map.push((r.at as u64, DROPPED));
             continue;

@@ -4,6 +4,8 @@
 //! Invariants:
 //! - `parse` accepts only what `check.rs` already checked for (ELF64, little-endian, x86-64,
 //!   ET_REL); anything malformed beyond that is an error naming the object, never a panic.
+//!   Every section's bytes lie in the file, and sizes and alignments are bounded, so layout
+//!   arithmetic cannot overflow.
 //! - Per-section and per-symbol vectors are indexed by the ELF section and symbol index.
 //! - `rela[i]` holds the relocations that apply to section `i` (the SHT_RELA section whose
 //!   sh_info is `i`); SHT_REL sections do not occur on x86-64 and are refused.
@@ -11,6 +13,12 @@ use anyhow::{anyhow, bail, Result};
 use object::elf::{self, FileHeader64, Rela64, SectionHeader64, Sym64};
 use object::read::elf::{FileHeader as _, SectionHeader as _, Sym as _};
 use object::LittleEndian as LE;
+
+/// The largest section the internal linker lays out (1 TiB, of .bss say): with at most 2^16
+/// sections per object in practice, addresses cannot overflow.
+const MAX_SECTION: u64 = 1 << 40;
+/// The largest section alignment (2 MiB, a huge page).
+const MAX_ALIGN: u64 = 1 << 21;
 
 /// The first reserved section index (absolute, common and the like).
 const SHN_LORESERVE: u16 = 0xff00;
@@ -67,8 +75,23 @@ impl<'a> Obj<'a> {
                 _ => {}
             }
         }
+        for (i, s) in shdrs.iter().enumerate() {
+            let (size, align) = (s.sh_size(LE), s.sh_addralign(LE));
+            if size > MAX_SECTION || align > MAX_ALIGN || (align != 0 && !align.is_power_of_two()) {
+                bail!(
+                    "{label}: section {} has size {size:#x} and alignment {align:#x}; the internal linker takes sections up to {MAX_SECTION:#x} bytes aligned to a power of two up to {MAX_ALIGN:#x} (rebuild it)",
+                    String::from_utf8_lossy(names[i])
+                );
+            }
+            if s.sh_type(LE) != elf::SHT_NOBITS && s.data(LE, data).is_err() {
+                bail!(
+                    "{label}: section {} lies outside the file (rebuild it)",
+                    String::from_utf8_lossy(names[i])
+                );
+            }
+        }
         let kept = vec![true; shdrs.len()];
-        Ok(Obj {
+        let obj = Obj {
             label,
             data,
             shdrs,
@@ -78,13 +101,43 @@ impl<'a> Obj<'a> {
             shndx,
             rela,
             kept,
-        })
+        };
+        obj.check_indices()?;
+        Ok(obj)
+    }
+
+    /// Every symbol's section and every relocation's symbol exist, so that the passes can
+    /// index by them.
+    fn check_indices(&self) -> Result<()> {
+        for i in 0..self.syms.len() {
+            if let Some(sec) = self.sym_section(i).filter(|&sec| sec >= self.shdrs.len()) {
+                bail!(
+                    "{}: symbol {} is in section {sec}, which does not exist (rebuild it)",
+                    self.label,
+                    String::from_utf8_lossy(self.sym_names[i])
+                );
+            }
+        }
+        for (i, rels) in self.rela.iter().enumerate() {
+            if let Some(r) = rels
+                .iter()
+                .find(|r| r.r_sym(LE, false) as usize >= self.syms.len().max(1))
+            {
+                bail!(
+                    "{}: a relocation in {} refers to symbol {}, which does not exist (rebuild it)",
+                    self.label,
+                    self.section_name(i),
+                    r.r_sym(LE, false)
+                );
+            }
+        }
+        Ok(())
     }
 
     /// The section a symbol is defined in, if it is defined in a section (not undefined,
     /// absolute or common).
     pub fn sym_section(&self, i: usize) -> Option<usize> {
-        let s = &self.syms[i];
+        let s = self.syms.get(i)?;
         match s.st_shndx(LE) {
             elf::SHN_UNDEF | elf::SHN_ABS | elf::SHN_COMMON => None,
             elf::SHN_XINDEX => self.shndx.get(i).map(|x| x.get(LE) as usize),

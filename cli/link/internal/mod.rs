@@ -190,7 +190,9 @@ fn link_inputs(inputs: &[symbols::Input], args: &Options) -> Result<Vec<u8>> {
     let mut errors = Vec::new();
     fill(&ctx, &mut image, &mut errors)?;
     if pie {
-        dynamic(&ctx, &mut image, relative);
+        if let Err(e) = dynamic(&ctx, &mut image, relative) {
+            errors.push(e);
+        }
     }
     let entry = match s.by_name.get(ENTRY).map(|&g| (g, &s.globals[g])) {
         Some((g, glob)) if glob.def.is_some() => value_of(&ctx, g).map_or(0, |(v, _)| v),
@@ -292,15 +294,18 @@ fn fill(ctx: &reloc::Ctx, image: &mut [u8], errors: &mut Vec<String>) -> Result<
 
 /// Writes a static-PIE's `.rela.dyn` (its R_X86_64_RELATIVE relocations, by address) and
 /// `.dynamic` (where they are; bind now; a PIE), which the runtime's reloc.rs reads at start.
-fn dynamic(ctx: &reloc::Ctx, image: &mut [u8], reserved: u64) {
+fn dynamic(ctx: &reloc::Ctx, image: &mut [u8], reserved: u64) -> Result<(), String> {
     let mut rel = ctx.relative.take();
     rel.sort_unstable();
-    // Both counts come from the same relocations; a difference would be a bug here.
-    assert_eq!(
-        rel.len() as u64,
-        reserved,
-        "R_X86_64_RELATIVE relocations: counted and applied differ"
-    );
+    // The count was taken over every relocation; some may not have been applied (in a
+    // dropped .eh_frame record, or an error), so the table can end early: DT_RELASZ says
+    // where. More than counted would be a bug.
+    if rel.len() as u64 > reserved {
+        return Err(format!(
+            "error: internal linker: {} R_X86_64_RELATIVE relocations applied, {reserved} counted (please report this)",
+            rel.len()
+        ));
+    }
     let find = |c| {
         (ctx.secs.outs.iter())
             .find_map(|o| {
@@ -320,11 +325,11 @@ fn dynamic(ctx: &reloc::Ctx, image: &mut [u8], reserved: u64) {
     }
     let entries: [(u64, u64); DYNAMIC_ENTRIES as usize] = [
         (elf::DT_RELA.0 as u64, rela_addr),
-        (elf::DT_RELASZ.0 as u64, reserved * 24),
+        (elf::DT_RELASZ.0 as u64, rel.len() as u64 * 24),
         (elf::DT_RELAENT.0 as u64, 24),
         (elf::DT_FLAGS.0 as u64, elf::DF_BIND_NOW.0),
         (elf::DT_FLAGS_1.0 as u64, elf::DF_1_NOW.0 | elf::DF_1_PIE.0),
-        (elf::DT_RELACOUNT.0 as u64, reserved),
+        (elf::DT_RELACOUNT.0 as u64, rel.len() as u64),
         (elf::DT_NULL.0 as u64, 0),
     ];
     for (i, (tag, value)) in entries.iter().enumerate() {
@@ -332,4 +337,5 @@ fn dynamic(ctx: &reloc::Ctx, image: &mut [u8], reserved: u64) {
         image[at..at + 8].copy_from_slice(&tag.to_le_bytes());
         image[at + 8..at + 16].copy_from_slice(&value.to_le_bytes());
     }
+    Ok(())
 }

@@ -180,10 +180,7 @@ impl Ctx<'_, '_> {
         let name = || String::from_utf8_lossy(glob.name).into_owned();
         let base = match (glob.synthetic, glob.strength, glob.def) {
             (_, Strength::Common, _) => {
-                let off = (self.secs.commons.iter())
-                    .find(|c| c.0 == g)
-                    .map(|c| c.1)
-                    .ok_or(Missing::Discarded)?;
+                let off = *self.secs.commons.get(&g).ok_or(Missing::Discarded)?;
                 self.commons_addr() + off
             }
             (_, Strength::Weak | Strength::Strong, Some((d, di))) => self.defined(d, di)?,

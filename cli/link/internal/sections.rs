@@ -132,7 +132,7 @@ pub struct Sections<'a> {
     pub pieces: HashMap<(usize, usize), Pieces>,
     pub eh: Vec<eh_frame::Pruned>,
     /// Common symbols: global index -> offset in the `Commons` member.
-    pub commons: Vec<(usize, u64)>,
+    pub commons: HashMap<usize, u64>,
 }
 
 /// The rule for one input section: output name, class, and (sub-order, priority) within it.
@@ -438,7 +438,7 @@ pub fn place<'a>(s: &Symbols<'a>, live: &[Vec<bool>], syn: &Synthesized) -> anyh
         merged,
         pieces,
         eh,
-        commons: Vec::new(),
+        commons: HashMap::new(),
     };
     sections.size_commons(s, &commons);
     // Output order: by class, then first seen.
@@ -478,7 +478,7 @@ impl Sections<'_> {
             let glob = &s.globals[g];
             let a = glob.common_align.max(1);
             off = off.next_multiple_of(a);
-            self.commons.push((g, off));
+            self.commons.insert(g, off);
             off += glob.common_size;
             align = align.max(a);
         }

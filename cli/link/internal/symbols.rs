@@ -293,6 +293,19 @@ impl<'a> Symbols<'a> {
                     }
                 }
                 Strength::Undefined => {}
+                Strength::Common
+                    if sym.st_size(LE) > 1 << 40
+                        || !sym.st_value(LE).is_power_of_two()
+                        || sym.st_value(LE) > 1 << 21 =>
+                {
+                    bail!(
+                        "{}: common symbol {} has size {:#x} and alignment {:#x}; the internal linker takes up to 1 TiB aligned to a power of two up to 2 MiB (rebuild it)",
+                        obj.label,
+                        String::from_utf8_lossy(name),
+                        sym.st_size(LE),
+                        sym.st_value(LE)
+                    );
+                }
                 Strength::Common => {
                     glob.common_size = glob.common_size.max(sym.st_size(LE));
                     glob.common_align = glob.common_align.max(sym.st_value(LE));
