@@ -259,6 +259,12 @@ pub(super) fn check_units(mut defs: Defs, units: &[Unit]) -> Result<()> {
         }
         errors.push(msg);
     }
+    report(errors)
+}
+
+/// Ok if there are no errors; else all of them, at most `MAX_ERRORS` and a count of the rest
+/// (lld's way), each line after the first prefixed as main.rs prefixes the first.
+pub(super) fn report(mut errors: Vec<String>) -> Result<()> {
     if errors.is_empty() {
         return Ok(());
     }

@@ -18,7 +18,8 @@
 //!   behaviour; addresses may differ (tests/internal_link.rs holds the two side by side).
 //! - Deterministic: the output depends only on the inputs and options, never on hashing order
 //!   or time, so equal inputs give byte-identical programs.
-//! - Errors come together (at most `MAX_ERRORS`), in lld's layout, and nothing is written.
+//! - Errors come together (at most ten, `resolve::report`), in lld's layout, and nothing is
+//!   written.
 mod eh_frame;
 mod gc;
 mod input;
@@ -45,7 +46,6 @@ const BASE: u64 = 0x40_0000;
 /// A static-PIE's dynamic section: DT_RELA, DT_RELASZ, DT_RELAENT, DT_FLAGS, DT_FLAGS_1,
 /// DT_RELACOUNT, DT_NULL.
 const DYNAMIC_ENTRIES: u64 = 7;
-const MAX_ERRORS: usize = 10;
 
 /// Links `files` (named `labels` in messages; `whole`: inside --whole-archive) into `out`.
 pub fn link(
@@ -204,17 +204,7 @@ fn link_inputs(inputs: &[symbols::Input], args: &Options) -> Result<Vec<u8>> {
             0
         }
     };
-    if !errors.is_empty() {
-        let total = errors.len();
-        errors.truncate(MAX_ERRORS);
-        if total > MAX_ERRORS {
-            errors.push(format!(
-                "error: too many errors emitted, stopping now ({} more)",
-                total - MAX_ERRORS
-            ));
-        }
-        bail!("{}", errors.join("\nrtlink: "));
-    }
+    super::resolve::report(errors)?;
     let opts = write::Options {
         entry,
         e_type: if pie { elf::ET_DYN.0 } else { elf::ET_EXEC.0 },
@@ -259,7 +249,9 @@ fn fill(ctx: &reloc::Ctx, image: &mut [u8], errors: &mut Vec<String>) -> Result<
             let addr = out.addr + m.off;
             match m.content {
                 sections::Content::Input(o, sec) => {
-                    dst.copy_from_slice(ctx.s.objs[o].section_data(sec)?);
+                    // A NOBITS input in an output section that has bytes stays zeros.
+                    let src = ctx.s.objs[o].section_data(sec)?;
+                    dst[..src.len()].copy_from_slice(src);
                     ctx.apply(o, sec, dst, addr, errors);
                 }
                 sections::Content::EhFrame(e, o, sec) => {

@@ -436,11 +436,11 @@ impl Ctx<'_, '_> {
 }
 
 /// A TLS call sequence the ABI defines and its local-exec replacement: the code from `back`
-/// bytes before the relocated field (`None`: a relocated byte), the new code, and where the
-/// TP offset goes in it.
+/// bytes before the relocated field (whose own 4 bytes are not compared), the new code, and
+/// where the TP offset goes in it.
 struct Sequence {
     back: usize,
-    code: &'static [Option<u8>],
+    code: &'static [u8],
     le: &'static [u8],
     field: Option<usize>,
 }
@@ -453,39 +453,13 @@ const LE_GD: [u8; 16] = [0x64, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0, 0x48, 0x8d, 0
 const GD: [Sequence; 2] = [
     Sequence {
         back: 4,
-        code: &[
-            Some(0x66),
-            Some(0x48),
-            Some(0x8d),
-            Some(0x3d),
-            None,
-            None,
-            None,
-            None,
-            Some(0x66),
-            Some(0x66),
-            Some(0x48),
-            Some(0xe8),
-        ],
+        code: &[0x66, 0x48, 0x8d, 0x3d, 0, 0, 0, 0, 0x66, 0x66, 0x48, 0xe8],
         le: &LE_GD,
         field: Some(12),
     },
     Sequence {
         back: 4,
-        code: &[
-            Some(0x66),
-            Some(0x48),
-            Some(0x8d),
-            Some(0x3d),
-            None,
-            None,
-            None,
-            None,
-            Some(0x66),
-            Some(0x48),
-            Some(0xff),
-            Some(0x15),
-        ],
+        code: &[0x66, 0x48, 0x8d, 0x3d, 0, 0, 0, 0, 0x66, 0x48, 0xff, 0x15],
         le: &LE_GD,
         field: Some(12),
     },
@@ -496,23 +470,13 @@ const GD: [Sequence; 2] = [
 const LD: [Sequence; 2] = [
     Sequence {
         back: 3,
-        code: &[Some(0x48), Some(0x8d), Some(0x3d), None, None, None, None, Some(0xe8)],
+        code: &[0x48, 0x8d, 0x3d, 0, 0, 0, 0, 0xe8],
         le: &[0x66, 0x66, 0x66, 0x64, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0],
         field: None,
     },
     Sequence {
         back: 3,
-        code: &[
-            Some(0x48),
-            Some(0x8d),
-            Some(0x3d),
-            None,
-            None,
-            None,
-            None,
-            Some(0xff),
-            Some(0x15),
-        ],
+        code: &[0x48, 0x8d, 0x3d, 0, 0, 0, 0, 0xff, 0x15],
         le: &[0x66, 0x66, 0x66, 0x66, 0x64, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0],
         field: None,
     },
@@ -577,7 +541,10 @@ impl Field<'_, '_> {
         let found = forms.iter().find(|f| {
             self.off.checked_sub(f.back).is_some_and(|start| {
                 let code = self.buf.get(start..start + f.code.len().max(f.le.len()));
-                code.is_some_and(|c| c.iter().zip(f.code).all(|(b, want)| want.is_none_or(|w| w == *b)))
+                let field = f.back..f.back + 4;
+                code.is_some_and(|c| {
+                    (c.iter().zip(f.code).enumerate()).all(|(i, (b, want))| field.contains(&i) || b == want)
+                })
             })
         });
         let Some(f) = found else {

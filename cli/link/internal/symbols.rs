@@ -158,9 +158,7 @@ pub fn resolve<'a>(inputs: &[Input<'a>], roots: &[&'a [u8]]) -> Result<Symbols<'
             s.add_archive(input)?;
         }
     }
-    if !s.errors.is_empty() {
-        bail!("{}", s.errors.join("\nrtlink: "));
-    }
+    super::super::resolve::report(std::mem::take(&mut s.errors))?;
     for g in s.globals.iter_mut().filter(|g| g.strength == Strength::Undefined) {
         g.synthetic = Synthetic::of(g.name);
     }
