@@ -50,18 +50,13 @@ bare_call() {
 # link_program NAME INPUT...: links INPUT... every way into $out/link/NAME.WAY, checks that every
 # result prints what GNU ld's does, then times all the links in one hyperfine run
 # ($out/link/NAME.json, each command named by its WAY) and strips each result (NAME.WAY.stripped).
-# The ways: internal (`rtlink build --ld internal`, left out while this rtlink has no internal
-# linker), and for each external linker LD, LD (`rtlink build --ld LD`) and bare-LD (its bare call).
+# The ways: internal (`rtlink build --ld internal`), and for each external linker LD, LD
+# (`rtlink build --ld LD`) and bare-LD (its bare call).
 link_program() {
   local name=$1 dir=$out/link ld way
   shift
-  local ways=() cmds=() named=()
-  if "$rtlink" build "$@" -o "$dir/$name.internal" --ld internal 2>"$dir/$name.internal.err"; then
-    ways+=(internal)
-    cmds+=("$rtlink build $* -o $dir/$name.internal --ld internal")
-  elif ! grep -q "linker 'internal' not found" "$dir/$name.internal.err"; then
-    fail "rtlink build --ld internal failed on $name: $(cat "$dir/$name.internal.err")"
-  fi
+  local ways=(internal) cmds=("$rtlink build $* -o $dir/$name.internal --ld internal") named=()
+  "$rtlink" build "$@" -o "$dir/$name.internal" --ld internal || fail "rtlink build --ld internal failed on $name"
   for ld in bfd gold lld mold; do
     ways+=("bare-$ld" "$ld")
     cmds+=("$(bare_call "$ld" "$dir/$name.bare-$ld" "$@")" "$rtlink build $* -o $dir/$name.$ld --ld $ld")
@@ -110,7 +105,6 @@ for ld in ("bfd", "gold", "lld", "mold"):
     bare = "mold" if ld == "mold" else f"ld.{ld}"
     rows += [(f"bare-{ld}", f"`{bare} @link.rsp`{' (bare GNU ld)' if ld == 'bfd' else ''}"),
              (ld, f"rtlink build --ld {ld}")]
-rows = [(way, label) for way, label in rows if all(way in med[p] for p in progs)]
 print(f"| link time (median of {len(results['hello'][0]['times'])}), vs the bare GNU ld call | hello.o | CPU "
       f"| synthetic: 160 objects + a 40-member archive, {lines:,} lines | CPU |")
 print("| --- | ---: | ---: | ---: | ---: |")
@@ -126,9 +120,6 @@ for way, label in rows:
     if not way.startswith("bare-"):
         print(f"| {label} | " + " | ".join(f"{size(p, way):,} / {size(p, way, '.stripped'):,}" for p in progs) + " |")
 print()
-if rows[0][0] != "internal":
-    print("rtlink build --ld internal: not in this rtlink (linker 'internal' not found): no row, no targets.")
-    sys.exit()
 verdict = lambda ok: "met" if ok else "MISSED"
 h, s = med["hello"], med["synth"]
 fastest = min(("bare-gold", "bare-lld", "bare-mold"), key=lambda w: h[w])
