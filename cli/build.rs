@@ -147,7 +147,9 @@ fn merge(lib: &Path, asm: &[PathBuf], out: &Path) {
     // rustc's .comment goes: the runtime's identity is rtlink's to state (asm_amd64.S emits
     // "rtlink VERSION" there, mergeable like a compiler's), so `readelf -p .comment` on any
     // program shows which rtlink linked it.
-    let quiet = out.with_file_name("librtlink_runtime-nocomment.a");
+    // Next to `lib`, in the flavour's own directory: the two flavours merge at the same time,
+    // and a shared name let one flavour's `ld -r` read the other's library.
+    let quiet = lib.with_file_name("librtlink_runtime-nocomment.a");
     run(Command::new("objcopy")
         .arg("--remove-section=.comment")
         .arg(lib)
