@@ -7,7 +7,8 @@ DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 CARGO ?= cargo
 PROFILE ?= release
-OUT := target/$(if $(filter dev test,$(PROFILE)),debug,$(PROFILE))
+# .cargo/config.toml names the target (rtlink is linked statically), so outputs go under it.
+OUT := target/x86_64-unknown-linux-gnu/$(if $(filter dev test,$(PROFILE)),debug,$(PROFILE))
 RTLINK := $(OUT)/rtlink
 BASH_COMPLETION := $(DATADIR)/bash-completion/completions/rtlink
 ZSH_COMPLETION := $(DATADIR)/zsh/site-functions/_rtlink

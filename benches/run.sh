@@ -32,7 +32,7 @@ bash scripts/install-deps.sh hyperfine valgrind strace time musl-tools python3
 
 rm -rf "$out" && mkdir -p "$out"
 cargo build --release --quiet || fail "cargo build --release failed"
-rtlink=$root/target/release/rtlink
+rtlink=$root/target/x86_64-unknown-linux-gnu/release/rtlink
 read -ra cflags <<<"$("$rtlink" cflags)"
 cc "${cflags[@]}" -O2 -c samples/hello.c -o "$out/hello.o"
 
@@ -197,7 +197,7 @@ hyperfine -N --warmup 10 --runs 100 --output=null --export-json "$out/source.jso
 # readelf -h -l -S plus nm -n (what a user would otherwise run), one hyperfine run.
 cargo build --quiet || fail "cargo build (debug) failed"
 big=$out/big
-cp target/debug/rtlink "$big"
+cp target/x86_64-unknown-linux-gnu/debug/rtlink "$big"
 hyperfine -N --warmup 3 --runs 30 --output=null --export-json "$out/inspect.json" \
   "$rtlink inspect --nm -n $big" "nm -n $big" "$rtlink inspect $big" "readelf -h -l -S $big" >/dev/null 2>&1 ||
   fail "hyperfine (inspect) failed"

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 cargo build --release --quiet
-rtlink=target/release/rtlink
+rtlink=target/x86_64-unknown-linux-gnu/release/rtlink
 out=target/demo
 mkdir -p "$out"
 
