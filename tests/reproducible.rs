@@ -17,7 +17,8 @@ fn a_clean_build_in_another_directory_embeds_the_same_runtime_object() {
         .args(["check", "--quiet", "--lib", "--target-dir"])
         .arg(&target)
         .current_dir(env!("CARGO_MANIFEST_DIR")));
-    let out = std::fs::read_dir(target.join("debug/build"))
+    // .cargo/config.toml names the target, so build scripts' outputs are under it.
+    let out = std::fs::read_dir(target.join("x86_64-unknown-linux-gnu/debug/build"))
         .unwrap()
         .map(|e| e.unwrap().path().join("out"))
         .find(|p| p.join("runtime.o").exists())

@@ -332,7 +332,7 @@ impl Ctx<'_, '_> {
                     continue;
                 }
                 Err(Missing::Discarded) if !alloc => {
-                    f.put(8.min(width(ty)), tombstone as i128);
+                    f.put(width(ty), tombstone as i128);
                     continue;
                 }
                 Err(Missing::Discarded) => {
