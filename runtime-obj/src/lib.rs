@@ -45,42 +45,34 @@ pub mod tls;
 pub mod trace;
 pub mod vdso;
 
-#[cfg(not(any(test, feature = "host")))]
-mod chan;
-#[cfg(not(any(test, feature = "host")))]
-mod lockosthread;
-#[cfg(not(any(test, feature = "host")))]
-mod malloc;
-#[cfg(not(any(test, feature = "host")))]
-mod mgcscavenge;
-#[cfg(not(any(test, feature = "host")))]
-mod mstats;
-#[cfg(not(any(test, feature = "host")))]
-mod preempt;
-#[cfg(not(any(test, feature = "host")))]
-mod proc;
-#[cfg(not(any(test, feature = "host")))]
-mod proc_m;
-#[cfg(not(any(test, feature = "host")))]
-mod rt0;
-#[cfg(not(any(test, feature = "host")))]
-mod rwmutex;
-#[cfg(not(any(test, feature = "host")))]
-mod signal;
-#[cfg(not(any(test, feature = "host")))]
-mod stack;
-#[cfg(not(any(test, feature = "host")))]
-mod symtab;
-#[cfg(not(any(test, feature = "host")))]
-mod sync;
-#[cfg(not(any(test, feature = "host")))]
-mod syscall;
-#[cfg(not(any(test, feature = "host")))]
-mod sysmon;
-#[cfg(not(any(test, feature = "host")))]
-mod time;
-#[cfg(not(any(test, feature = "host")))]
-mod traceback;
+/// Declares the modules that exist only in the freestanding build (see the module comment:
+/// not under `cargo test` or the `host` feature).
+macro_rules! runtime_only {
+    ($($m:ident),* $(,)?) => {
+        $(#[cfg(not(any(test, feature = "host")))] mod $m;)*
+    };
+}
+
+runtime_only!(
+    chan,
+    lockosthread,
+    malloc,
+    mgcscavenge,
+    mstats,
+    preempt,
+    proc,
+    proc_m,
+    rt0,
+    rwmutex,
+    signal,
+    stack,
+    symtab,
+    sync,
+    syscall,
+    sysmon,
+    time,
+    traceback,
+);
 
 #[cfg(not(any(test, feature = "host")))]
 #[panic_handler]

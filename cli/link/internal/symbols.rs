@@ -99,7 +99,8 @@ pub struct Global<'a> {
 
 /// Archives' lazy symbols: name -> (archive, member offset).
 struct Lazy<'a> {
-    archives: Vec<(String, &'a [u8])>,
+    /// Each archive, parsed once: (label, bytes, its member table).
+    archives: Vec<(String, &'a [u8], ArchiveFile<'a>)>,
     index: HashMap<&'a [u8], (usize, u64)>,
     loaded: std::collections::HashSet<(usize, u64)>,
 }
@@ -207,8 +208,9 @@ impl<'a> Symbols<'a> {
         let ar =
             ArchiveFile::parse(input.data).map_err(|e| anyhow::anyhow!("{}: malformed archive ({e})", input.label))?;
         let a = self.lazy.archives.len();
-        self.lazy.archives.push((input.label.clone(), input.data));
-        let Some(symbols) = ar.symbols().ok().flatten() else {
+        let symbols = ar.symbols().ok().flatten();
+        self.lazy.archives.push((input.label.clone(), input.data, ar));
+        let Some(symbols) = symbols else {
             return Ok(());
         };
         let mut wanted = Vec::new();
@@ -243,13 +245,13 @@ impl<'a> Symbols<'a> {
         if !self.lazy.loaded.insert((a, offset)) {
             return Ok(());
         }
-        let (label, data) = self.lazy.archives[a].clone();
-        let ar = ArchiveFile::parse(data).map_err(|e| anyhow::anyhow!("{label}: malformed archive ({e})"))?;
+        let (label, data, ar) = &self.lazy.archives[a];
         let member = (ar.member(object::read::archive::ArchiveOffset(offset)))
             .map_err(|e| anyhow::anyhow!("{label}: symbol index names a bad member ({e})"))?;
         let mname = String::from_utf8_lossy(member.name()).into_owned();
-        let bytes = (member.data(data)).map_err(|e| anyhow::anyhow!("{label}({mname}): cannot read member ({e})"))?;
-        self.add_object(Obj::parse(format!("{label}({mname})"), bytes)?)
+        let bytes = (member.data(*data)).map_err(|e| anyhow::anyhow!("{label}({mname}): cannot read member ({e})"))?;
+        let label = format!("{label}({mname})");
+        self.add_object(Obj::parse(label, bytes)?)
     }
 
     fn add_object(&mut self, mut obj: Obj<'a>) -> Result<()> {
